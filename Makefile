@@ -1,0 +1,51 @@
+# Entry points for people and CI. The README names two of them for a fresh
+# machine: `make demo` (the main job) and `make test` (every test suite).
+
+SHELL := /bin/bash
+PYTEST := uv run --frozen --extra dev pytest
+
+.PHONY: help deps venv tools up down status demo test test-unit test-integration lint fmt clean-stack
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+deps: ## install missing Debian packages and uv
+	hack/install-deps.sh
+
+venv: deps ## create .venv from uv.lock (with the dev tools)
+	uv sync --frozen --extra dev
+
+tools: deps ## build the control plane, helm and MinIO (cached by version)
+	hack/build-tools.sh
+
+up: tools ## start the local stack (idempotent)
+	hack/stack.sh up
+
+down: ## stop the local stack
+	hack/stack.sh down
+
+status: ## show which components of the stack run
+	hack/stack.sh status
+
+demo: ## the main job: bring the stack up and show it is healthy
+	hack/demo.sh
+
+test: venv tools ## run every suite (unit, integration, e2e) with coverage
+	$(PYTEST) --cov --cov-report=term --cov-report=xml
+
+test-unit: venv ## run the unit tests only (no services)
+	$(PYTEST) -m unit
+
+lint: venv ## ruff, mypy, import contracts and shellcheck
+	uv run --frozen ruff check .
+	uv run --frozen ruff format --check .
+	uv run --frozen mypy
+	uv run --frozen lint-imports
+	shellcheck -x hack/*.sh hack/lib/*.sh .ci/run
+
+fmt: venv ## format the code
+	uv run --frozen ruff check --fix .
+	uv run --frozen ruff format .
+
+clean-stack: down ## stop the stack and delete its data (not the cached tools)
+	rm -rf .state

@@ -1,0 +1,1 @@
+"""`ingestctl`: the command-line client for application developers."""

@@ -1,0 +1,1 @@
+"""Cross-cutting plumbing: settings, database, logging, metrics, errors. No HTTP."""

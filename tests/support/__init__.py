@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites: the local stack, builders of test data."""
