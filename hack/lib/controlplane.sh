@@ -92,12 +92,12 @@ YAML
 }
 
 etcd_status() {
-  curl -fsS -o /dev/null "http://127.0.0.1:$ETCD_PORT/health"
+  curl -fsS -o /dev/null "http://127.0.0.1:$ETCD_PORT/health" 2>/dev/null
 }
 
 apiserver_status() {
   curl -fsS -o /dev/null --cacert "$PKI_DIR/ca.crt" \
-    --cert "$PKI_DIR/admin.crt" --key "$PKI_DIR/admin.key" "https://127.0.0.1:$APISERVER_PORT/readyz"
+    --cert "$PKI_DIR/admin.crt" --key "$PKI_DIR/admin.key" "https://127.0.0.1:$APISERVER_PORT/readyz" 2>/dev/null
 }
 
 controlplane_up() {
@@ -149,7 +149,7 @@ controlplane_up() {
       --kubeconfig "$KUBE_DIR/controller-manager.kubeconfig" \
       --authentication-kubeconfig "$KUBE_DIR/controller-manager.kubeconfig" \
       --authorization-kubeconfig "$KUBE_DIR/controller-manager.kubeconfig" \
-      --leader-elect=false --controllers '*' \
+      --leader-elect=false --controllers '*' --use-service-account-credentials=true \
       --service-account-private-key-file "$PKI_DIR/sa.key" --root-ca-file "$PKI_DIR/ca.crt" \
       --bind-address 127.0.0.1 --secure-port 0 --v 0
     sleep 1

@@ -15,7 +15,7 @@ ENV
 }
 
 minio_status() {
-  curl -fsS -o /dev/null "http://127.0.0.1:$MINIO_PORT/minio/health/live"
+  curl -fsS -o /dev/null "http://127.0.0.1:$MINIO_PORT/minio/health/live" 2>/dev/null
 }
 
 minio_up() {

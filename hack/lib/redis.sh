@@ -26,7 +26,7 @@ redis_up() {
     --save "" --appendonly yes --appendfsync everysec \
     --daemonize yes --pidfile "$STATE_DIR/pids/redis.pid" --logfile "$REDIS_DIR/redis.log" ||
     die "redis did not start: see $REDIS_DIR/redis.log"
-  wait_for "redis ($(redis-server --version | awk '{print $3}'))" 30 redis_status ||
+  wait_for "redis ($(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'))" 30 redis_status ||
     die "redis did not answer PING: see $REDIS_DIR/redis.log"
 }
 
