@@ -1,0 +1,242 @@
+"""The desired children of an IngestService, as plain dicts (pure).
+
+Rendering is a function of the spec and a few resolved inputs, with no I/O,
+so a unit test can check every object, and the apply step can send the
+result as it is with server-side apply. What the operator must read first
+(the owner's uid, the generated JWT key, the Secrets behind the checksum)
+arrives in RenderInputs.
+
+The result is the whole desired set: the apply step deletes owned children
+that are no longer in it (a PodDisruptionBudget after scaling below two
+replicas, the generated Secret once a jwtSecretRef is set, older migration
+Jobs). The migration Job's pod template is immutable once created, so the
+apply step creates that Job when absent and never updates it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ingest_operator import naming, pods, service_env
+from ingest_operator.naming import Component
+from ingest_operator.pods import PodInputs
+from ingest_operator.spec import IngestServiceSpec
+
+# A PodDisruptionBudget with one replica would block every node drain.
+MIN_REPLICAS_FOR_PDB: Final = 2
+
+# A migration that hangs must end as a failure the status can report,
+# rather than as a rollout that waits forever.
+MIGRATION_DEADLINE_SECONDS: Final = 1800
+MIGRATION_BACKOFF_LIMIT: Final = 2
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The IngestService the children belong to."""
+
+    name: str
+    namespace: str
+    uid: str
+
+
+@dataclass(frozen=True)
+class RenderInputs:
+    owner: Owner
+    # compute_checksum(config data, referenced Secret data).
+    checksum: str
+    # The JWT key the operator generated and keeps; required without a jwtSecretRef.
+    generated_jwt_secret: str | None = None
+    # The restart annotation's value, copied to pod templates to roll the pods.
+    restarted_at: str | None = None
+
+
+class MissingRenderInputError(ValueError):
+    """The caller did not resolve an input the spec needs (a bug in the caller)."""
+
+
+def compute_checksum(
+    config_data: Mapping[str, str], secret_data: Mapping[str, Mapping[str, str]]
+) -> str:
+    """A SHA-256 over the ConfigMap's data and the referenced Secrets' keys.
+
+    Canonical JSON (sorted keys, fixed separators) makes it independent of
+    dict order, so the same inputs never roll the pods.
+    """
+    payload = json.dumps(
+        {"config": config_data, "secrets": secret_data},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def render_desired_objects(spec: IngestServiceSpec, inputs: RenderInputs) -> list[dict[str, Any]]:
+    """Every child, in the order they can be applied."""
+    objects: list[dict[str, Any]] = []
+    if spec.auth.jwt_secret_ref is None:
+        objects.append(render_generated_secret(spec, inputs))
+    objects += [
+        render_config_map(spec, inputs),
+        render_migration_job(spec, inputs),
+        render_api_deployment(spec, inputs),
+        render_api_service(spec, inputs),
+        render_worker_deployment(spec, inputs),
+    ]
+    if spec.replicas.api >= MIN_REPLICAS_FOR_PDB:
+        objects.append(render_pod_disruption_budget(spec, inputs, Component.API))
+    if spec.replicas.worker >= MIN_REPLICAS_FOR_PDB:
+        objects.append(render_pod_disruption_budget(spec, inputs, Component.WORKER))
+    return objects
+
+
+def render_generated_secret(spec: IngestServiceSpec, inputs: RenderInputs) -> dict[str, Any]:
+    if inputs.generated_jwt_secret is None:
+        raise MissingRenderInputError(
+            "the spec has no auth.jwtSecretRef, so the generated JWT key is required"
+        )
+    encoded = base64.b64encode(inputs.generated_jwt_secret.encode()).decode()
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _metadata(
+            spec,
+            inputs,
+            naming.generated_secret_name(inputs.owner.name),
+            Component.GENERATED_SECRET,
+        ),
+        "type": "Opaque",
+        "data": {service_env.GENERATED_JWT_SECRET_KEY: encoded},
+    }
+
+
+def render_config_map(spec: IngestServiceSpec, inputs: RenderInputs) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(
+            spec, inputs, naming.config_map_name(inputs.owner.name), Component.CONFIG
+        ),
+        "data": service_env.render_config_data(spec),
+    }
+
+
+def render_api_deployment(spec: IngestServiceSpec, inputs: RenderInputs) -> dict[str, Any]:
+    name = inputs.owner.name
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(spec, inputs, naming.api_name(name), Component.API),
+        "spec": {
+            "replicas": spec.replicas.api,
+            "selector": {"matchLabels": naming.selector_labels(name, Component.API)},
+            # Serving capacity never drops during a rollout: new pods come first.
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+            },
+            "template": pods.render_api_pod_template(spec, _pod_inputs(inputs)),
+        },
+    }
+
+
+def render_worker_deployment(spec: IngestServiceSpec, inputs: RenderInputs) -> dict[str, Any]:
+    name = inputs.owner.name
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(spec, inputs, naming.worker_name(name), Component.WORKER),
+        "spec": {
+            "replicas": spec.replicas.worker,
+            "selector": {"matchLabels": naming.selector_labels(name, Component.WORKER)},
+            "template": pods.render_worker_pod_template(spec, _pod_inputs(inputs)),
+        },
+    }
+
+
+def render_api_service(spec: IngestServiceSpec, inputs: RenderInputs) -> dict[str, Any]:
+    name = inputs.owner.name
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(spec, inputs, naming.api_name(name), Component.API),
+        "spec": {
+            "type": spec.service.type.value,
+            "selector": naming.selector_labels(name, Component.API),
+            "ports": [
+                {
+                    "name": pods.HTTP_PORT_NAME,
+                    "port": spec.service.port,
+                    "targetPort": pods.HTTP_PORT_NAME,
+                    "protocol": "TCP",
+                }
+            ],
+        },
+    }
+
+
+def render_pod_disruption_budget(
+    spec: IngestServiceSpec, inputs: RenderInputs, component: Component
+) -> dict[str, Any]:
+    name = inputs.owner.name
+    child_name = naming.api_name(name) if component is Component.API else naming.worker_name(name)
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _metadata(spec, inputs, child_name, component),
+        "spec": {
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": naming.selector_labels(name, component)},
+            # A crash-looping pod protects nothing; let a drain evict it.
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
+        },
+    }
+
+
+def render_migration_job(spec: IngestServiceSpec, inputs: RenderInputs) -> dict[str, Any]:
+    job_name = naming.migration_job_name(inputs.owner.name, spec.image)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": _metadata(spec, inputs, job_name, Component.MIGRATION),
+        "spec": {
+            "backoffLimit": MIGRATION_BACKOFF_LIMIT,
+            "activeDeadlineSeconds": MIGRATION_DEADLINE_SECONDS,
+            "template": pods.render_migration_pod_template(spec, _pod_inputs(inputs)),
+        },
+    }
+
+
+def owner_reference(owner: Owner) -> dict[str, Any]:
+    """Makes the IngestService the controller of a child, so deleting it collects them."""
+    return {
+        "apiVersion": naming.API_VERSION,
+        "kind": naming.KIND,
+        "name": owner.name,
+        "uid": owner.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def _metadata(
+    spec: IngestServiceSpec, inputs: RenderInputs, name: str, component: Component
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": inputs.owner.namespace,
+        "labels": naming.standard_labels(inputs.owner.name, component, spec.image),
+        "ownerReferences": [owner_reference(inputs.owner)],
+    }
+
+
+def _pod_inputs(inputs: RenderInputs) -> PodInputs:
+    return PodInputs(
+        name=inputs.owner.name, checksum=inputs.checksum, restarted_at=inputs.restarted_at
+    )

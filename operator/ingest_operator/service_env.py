@@ -1,0 +1,140 @@
+"""The environment the API, the worker and the migration command read: a contract.
+
+The service (api/ingest_api/core/config.py) reads these variable names; this
+module decides where each value comes from: non-secret values from the
+ConfigMap, credentials through secretKeyRef, so no secret value ever appears
+in a pod spec. The two packages share no code, so a test checks
+SERVICE_ENV_VARS against the service's settings from the other end.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Final
+
+from ingest_operator.spec import (
+    DEFAULT_JWT_SECRET_KEY_KEY,
+    IngestServiceSpec,
+    SecretKey,
+    SecretName,
+)
+
+ENVIRONMENT: Final = "ENVIRONMENT"
+DEBUG: Final = "DEBUG"
+LOG_LEVEL: Final = "LOG_LEVEL"
+LOG_FORMAT: Final = "LOG_FORMAT"
+DATABASE_URL: Final = "DATABASE_URL"
+REDIS_URL: Final = "REDIS_URL"
+S3_ENDPOINT: Final = "S3_ENDPOINT"
+S3_REGION: Final = "S3_REGION"
+S3_BUCKET: Final = "S3_BUCKET"
+S3_ACCESS_KEY: Final = "S3_ACCESS_KEY"
+S3_SECRET_KEY: Final = "S3_SECRET_KEY"  # noqa: S105 - a variable name
+JWT_SECRET_KEY: Final = "JWT_SECRET_KEY"  # noqa: S105 - a variable name
+CORS_ORIGINS: Final = "CORS_ORIGINS"
+RATE_LIMIT_PER_MINUTE: Final = "RATE_LIMIT_PER_MINUTE"
+BOOTSTRAP_ADMIN_USERNAME: Final = "BOOTSTRAP_ADMIN_USERNAME"
+BOOTSTRAP_ADMIN_PASSWORD: Final = "BOOTSTRAP_ADMIN_PASSWORD"  # noqa: S105 - a variable name
+PORT: Final = "PORT"
+METRICS_PORT: Final = "METRICS_PORT"
+
+# Every name the renderer can put into a container's environment.
+SERVICE_ENV_VARS: Final[frozenset[str]] = frozenset(
+    {
+        ENVIRONMENT,
+        DEBUG,
+        LOG_LEVEL,
+        LOG_FORMAT,
+        DATABASE_URL,
+        REDIS_URL,
+        S3_ENDPOINT,
+        S3_REGION,
+        S3_BUCKET,
+        S3_ACCESS_KEY,
+        S3_SECRET_KEY,
+        JWT_SECRET_KEY,
+        CORS_ORIGINS,
+        RATE_LIMIT_PER_MINUTE,
+        BOOTSTRAP_ADMIN_USERNAME,
+        BOOTSTRAP_ADMIN_PASSWORD,
+        PORT,
+        METRICS_PORT,
+    }
+)
+
+# Only the API creates the first administrator; the worker and the migration
+# never see those credentials.
+API_ONLY_ENV_VARS: Final[frozenset[str]] = frozenset(
+    {BOOTSTRAP_ADMIN_USERNAME, BOOTSTRAP_ADMIN_PASSWORD}
+)
+
+API_PORT: Final = 8000
+WORKER_METRICS_PORT: Final = 9100
+# Kubernetes collects container output; JSON lines are what log pipelines parse.
+CONTAINER_LOG_FORMAT: Final = "json"
+
+# The key under which the operator's own Secret keeps the JWT key it generated.
+GENERATED_JWT_SECRET_KEY: Final = DEFAULT_JWT_SECRET_KEY_KEY
+GENERATED_SOURCE: Final = "the operator's generated Secret"
+
+
+@dataclass(frozen=True)
+class SecretEnvVar:
+    """An environment variable whose value comes from one key of one Secret."""
+
+    env_var: str
+    secret: SecretName
+    key: SecretKey
+    # Where the reference comes from, for messages: a spec path, or the
+    # operator's own Secret when it generated the value.
+    source: str
+
+
+def render_config_data(spec: IngestServiceSpec) -> dict[str, str]:
+    """The ConfigMap's data: every non-secret setting, keyed by its variable name."""
+    return {
+        ENVIRONMENT: spec.environment.value,
+        DEBUG: "true" if spec.debug else "false",
+        LOG_LEVEL: spec.log_level.value,
+        LOG_FORMAT: CONTAINER_LOG_FORMAT,
+        S3_ENDPOINT: spec.s3.endpoint,
+        S3_REGION: spec.s3.region,
+        S3_BUCKET: spec.s3.bucket,
+        CORS_ORIGINS: json.dumps(list(spec.cors_origins)),
+        RATE_LIMIT_PER_MINUTE: str(spec.rate_limit_per_minute),
+    }
+
+
+def secret_env_vars(
+    spec: IngestServiceSpec, generated_secret: SecretName
+) -> tuple[SecretEnvVar, ...]:
+    """Every variable fed from a Secret, the API-only ones included."""
+    postgres = spec.postgres_url_secret_ref
+    redis = spec.redis_url_secret_ref
+    s3 = spec.s3.credentials_secret_ref
+    s3_source = "spec.s3.credentialsSecretRef"
+    env_vars = [
+        SecretEnvVar(DATABASE_URL, postgres.name, postgres.key, "spec.postgres.urlSecretRef"),
+        SecretEnvVar(REDIS_URL, redis.name, redis.key, "spec.redis.urlSecretRef"),
+        SecretEnvVar(S3_ACCESS_KEY, s3.name, s3.access_key_key, s3_source),
+        SecretEnvVar(S3_SECRET_KEY, s3.name, s3.secret_key_key, s3_source),
+        _jwt_env_var(spec, generated_secret),
+    ]
+    admin = spec.auth.bootstrap_admin_secret_ref
+    if admin is not None:
+        admin_source = "spec.auth.bootstrapAdminSecretRef"
+        env_vars += [
+            SecretEnvVar(BOOTSTRAP_ADMIN_USERNAME, admin.name, admin.username_key, admin_source),
+            SecretEnvVar(BOOTSTRAP_ADMIN_PASSWORD, admin.name, admin.password_key, admin_source),
+        ]
+    return tuple(env_vars)
+
+
+def _jwt_env_var(spec: IngestServiceSpec, generated_secret: SecretName) -> SecretEnvVar:
+    ref = spec.auth.jwt_secret_ref
+    if ref is None:
+        return SecretEnvVar(
+            JWT_SECRET_KEY, generated_secret, GENERATED_JWT_SECRET_KEY, GENERATED_SOURCE
+        )
+    return SecretEnvVar(JWT_SECRET_KEY, ref.name, ref.key, "spec.auth.jwtSecretRef")

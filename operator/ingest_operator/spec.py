@@ -1,0 +1,363 @@
+"""The IngestService spec as frozen dataclasses, parsed from the dict kopf hands over.
+
+The CRD in crds/ is the source of truth for the schema; the API server has
+already validated and defaulted what arrives here. This module still applies
+the same defaults and checks types, because a spec can reach the operator
+from an older CRD or a test, and a wrong type should fail here with the field
+path, not three calls later with a KeyError. A unit test checks that these
+defaults equal the CRD's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, NewType, TypeVar
+
+SecretName = NewType("SecretName", str)
+SecretKey = NewType("SecretKey", str)
+
+_EnumT = TypeVar("_EnumT", bound=StrEnum)
+
+
+class InvalidSpecError(ValueError):
+    """The spec cannot be parsed; `path` names the field (e.g. spec.s3.bucket)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class ImagePullPolicy(StrEnum):
+    ALWAYS = "Always"
+    IF_NOT_PRESENT = "IfNotPresent"
+    NEVER = "Never"
+
+
+class ServiceType(StrEnum):
+    CLUSTER_IP = "ClusterIP"
+    NODE_PORT = "NodePort"
+    LOAD_BALANCER = "LoadBalancer"
+
+
+@dataclass(frozen=True)
+class SecretKeyRef:
+    """One key of one Secret in the IngestService's namespace."""
+
+    name: SecretName
+    key: SecretKey
+
+
+@dataclass(frozen=True)
+class S3CredentialsRef:
+    name: SecretName
+    access_key_key: SecretKey
+    secret_key_key: SecretKey
+
+
+@dataclass(frozen=True)
+class BootstrapAdminRef:
+    name: SecretName
+    username_key: SecretKey
+    password_key: SecretKey
+
+
+@dataclass(frozen=True)
+class Quantities:
+    """CPU and memory as Kubernetes quantity strings (e.g. "100m", "256Mi")."""
+
+    cpu: str
+    memory: str
+
+
+@dataclass(frozen=True)
+class ContainerResources:
+    requests: Quantities
+    limits: Quantities
+
+
+@dataclass(frozen=True)
+class Replicas:
+    api: int
+    worker: int
+
+
+@dataclass(frozen=True)
+class Resources:
+    api: ContainerResources
+    worker: ContainerResources
+
+
+@dataclass(frozen=True)
+class S3Binding:
+    endpoint: str
+    bucket: str
+    region: str
+    credentials_secret_ref: S3CredentialsRef
+
+
+@dataclass(frozen=True)
+class AuthSpec:
+    # None: the operator generates the JWT key and keeps it in its own Secret.
+    jwt_secret_ref: SecretKeyRef | None
+    bootstrap_admin_secret_ref: BootstrapAdminRef | None
+
+
+@dataclass(frozen=True)
+class ServiceExposure:
+    type: ServiceType
+    port: int
+
+
+@dataclass(frozen=True)
+class IngestServiceSpec:
+    environment: Environment
+    image: str
+    image_pull_policy: ImagePullPolicy
+    replicas: Replicas
+    resources: Resources
+    postgres_url_secret_ref: SecretKeyRef
+    redis_url_secret_ref: SecretKeyRef
+    s3: S3Binding
+    auth: AuthSpec
+    cors_origins: tuple[str, ...]
+    rate_limit_per_minute: int
+    debug: bool
+    log_level: LogLevel
+    service: ServiceExposure
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+
+# The defaults, one place, equal to the CRD's `default:` values (tested).
+DEFAULT_ENVIRONMENT = Environment.DEVELOPMENT
+DEFAULT_IMAGE_PULL_POLICY = ImagePullPolicy.IF_NOT_PRESENT
+DEFAULT_API_REPLICAS = 2
+DEFAULT_WORKER_REPLICAS = 2
+DEFAULT_API_RESOURCES = ContainerResources(
+    requests=Quantities(cpu="100m", memory="256Mi"),
+    limits=Quantities(cpu="1", memory="512Mi"),
+)
+# Workers parse whole files in memory, so they get more headroom than the API.
+DEFAULT_WORKER_RESOURCES = ContainerResources(
+    requests=Quantities(cpu="100m", memory="256Mi"),
+    limits=Quantities(cpu="1", memory="1Gi"),
+)
+DEFAULT_URL_KEY = SecretKey("url")
+DEFAULT_S3_REGION = "us-east-1"
+DEFAULT_S3_ACCESS_KEY_KEY = SecretKey("accessKey")
+DEFAULT_S3_SECRET_KEY_KEY = SecretKey("secretKey")
+DEFAULT_JWT_SECRET_KEY_KEY = SecretKey("jwtSecretKey")
+DEFAULT_BOOTSTRAP_USERNAME_KEY = SecretKey("username")
+DEFAULT_BOOTSTRAP_PASSWORD_KEY = SecretKey("password")
+DEFAULT_RATE_LIMIT_PER_MINUTE = 120
+DEFAULT_DEBUG = False
+DEFAULT_LOG_LEVEL = LogLevel.INFO
+DEFAULT_SERVICE_TYPE = ServiceType.CLUSTER_IP
+DEFAULT_SERVICE_PORT = 80
+
+
+def parse_spec(raw: Mapping[str, Any]) -> IngestServiceSpec:
+    """The typed spec of an IngestService, or InvalidSpecError naming the bad field."""
+    spec = _Fields(raw, "spec")
+    replicas = spec.object_or_empty("replicas")
+    resources = spec.object_or_empty("resources")
+    return IngestServiceSpec(
+        environment=spec.enum("environment", DEFAULT_ENVIRONMENT),
+        image=spec.string("image"),
+        image_pull_policy=spec.enum("imagePullPolicy", DEFAULT_IMAGE_PULL_POLICY),
+        replicas=Replicas(
+            api=replicas.integer("api", DEFAULT_API_REPLICAS, minimum=0),
+            worker=replicas.integer("worker", DEFAULT_WORKER_REPLICAS, minimum=0),
+        ),
+        resources=Resources(
+            api=_parse_container_resources(resources.object_or_empty("api"), DEFAULT_API_RESOURCES),
+            worker=_parse_container_resources(
+                resources.object_or_empty("worker"), DEFAULT_WORKER_RESOURCES
+            ),
+        ),
+        postgres_url_secret_ref=_parse_url_secret_ref(spec.object("postgres")),
+        redis_url_secret_ref=_parse_url_secret_ref(spec.object("redis")),
+        s3=_parse_s3(spec.object("s3")),
+        auth=_parse_auth(spec.object_or_empty("auth")),
+        cors_origins=spec.object_or_empty("cors").strings("origins"),
+        rate_limit_per_minute=spec.object_or_empty("rateLimit").integer(
+            "requestsPerMinute", DEFAULT_RATE_LIMIT_PER_MINUTE, minimum=1
+        ),
+        debug=spec.boolean("debug", DEFAULT_DEBUG),
+        log_level=spec.enum("logLevel", DEFAULT_LOG_LEVEL),
+        service=_parse_service(spec.object_or_empty("service")),
+    )
+
+
+def _parse_container_resources(
+    resources: _Fields, default: ContainerResources
+) -> ContainerResources:
+    requests = resources.object_or_empty("requests")
+    limits = resources.object_or_empty("limits")
+    return ContainerResources(
+        requests=Quantities(
+            cpu=requests.string("cpu", default.requests.cpu),
+            memory=requests.string("memory", default.requests.memory),
+        ),
+        limits=Quantities(
+            cpu=limits.string("cpu", default.limits.cpu),
+            memory=limits.string("memory", default.limits.memory),
+        ),
+    )
+
+
+def _parse_url_secret_ref(binding: _Fields) -> SecretKeyRef:
+    return _parse_secret_key_ref(binding.object("urlSecretRef"), DEFAULT_URL_KEY)
+
+
+def _parse_s3(s3: _Fields) -> S3Binding:
+    credentials = s3.object("credentialsSecretRef")
+    return S3Binding(
+        endpoint=s3.string("endpoint"),
+        bucket=s3.string("bucket"),
+        region=s3.string("region", DEFAULT_S3_REGION),
+        credentials_secret_ref=S3CredentialsRef(
+            name=SecretName(credentials.string("name")),
+            access_key_key=SecretKey(credentials.string("accessKeyKey", DEFAULT_S3_ACCESS_KEY_KEY)),
+            secret_key_key=SecretKey(credentials.string("secretKeyKey", DEFAULT_S3_SECRET_KEY_KEY)),
+        ),
+    )
+
+
+def _parse_auth(auth: _Fields) -> AuthSpec:
+    jwt = auth.optional_object("jwtSecretRef")
+    admin = auth.optional_object("bootstrapAdminSecretRef")
+    return AuthSpec(
+        jwt_secret_ref=None
+        if jwt is None
+        else _parse_secret_key_ref(jwt, DEFAULT_JWT_SECRET_KEY_KEY),
+        bootstrap_admin_secret_ref=None
+        if admin is None
+        else BootstrapAdminRef(
+            name=SecretName(admin.string("name")),
+            username_key=SecretKey(admin.string("usernameKey", DEFAULT_BOOTSTRAP_USERNAME_KEY)),
+            password_key=SecretKey(admin.string("passwordKey", DEFAULT_BOOTSTRAP_PASSWORD_KEY)),
+        ),
+    )
+
+
+def _parse_service(service: _Fields) -> ServiceExposure:
+    return ServiceExposure(
+        type=service.enum("type", DEFAULT_SERVICE_TYPE),
+        port=service.integer("port", DEFAULT_SERVICE_PORT, minimum=1, maximum=65535),
+    )
+
+
+def _parse_secret_key_ref(ref: _Fields, default_key: SecretKey) -> SecretKeyRef:
+    return SecretKeyRef(
+        name=SecretName(ref.string("name")), key=SecretKey(ref.string("key", default_key))
+    )
+
+
+class _Fields:
+    """Typed reads of one object of the spec; each error names the field's path.
+
+    A field that is absent or null takes its default; without a default it is
+    required.
+    """
+
+    def __init__(self, raw: Any, path: str) -> None:
+        if not isinstance(raw, Mapping):
+            raise InvalidSpecError(path, f"must be an object, not {_type_name(raw)}")
+        self._raw: Mapping[str, Any] = raw
+        self._path = path
+
+    def object(self, field: str) -> _Fields:
+        return _Fields(self._value(field, required=True), self._child(field))
+
+    def optional_object(self, field: str) -> _Fields | None:
+        raw = self._value(field, required=False)
+        return None if raw is None else _Fields(raw, self._child(field))
+
+    def object_or_empty(self, field: str) -> _Fields:
+        return self.optional_object(field) or _Fields({}, self._child(field))
+
+    def string(self, field: str, default: str | None = None) -> str:
+        raw = self._value(field, required=default is None)
+        if raw is None:
+            return str(default)
+        return _nonempty_string(raw, self._child(field))
+
+    def strings(self, field: str) -> tuple[str, ...]:
+        raw = self._value(field, required=False)
+        if raw is None:
+            return ()
+        path = self._child(field)
+        if not isinstance(raw, list):
+            raise InvalidSpecError(path, f"must be a list, not {_type_name(raw)}")
+        return tuple(_nonempty_string(item, f"{path}[{index}]") for index, item in enumerate(raw))
+
+    def integer(self, field: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        raw = self._value(field, required=False)
+        if raw is None:
+            return default
+        # bool is an int in Python, but `replicas: true` is a mistake, not 1.
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise InvalidSpecError(self._child(field), f"must be an integer, not {_type_name(raw)}")
+        if raw < minimum or (maximum is not None and raw > maximum):
+            bounds = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise InvalidSpecError(self._child(field), f"must be {bounds}, not {raw}")
+        return raw
+
+    def boolean(self, field: str, default: bool) -> bool:
+        raw = self._value(field, required=False)
+        if raw is None:
+            return default
+        if not isinstance(raw, bool):
+            raise InvalidSpecError(self._child(field), f"must be true or false, not {raw!r}")
+        return raw
+
+    def enum(self, field: str, default: _EnumT) -> _EnumT:
+        kind = type(default)
+        value = self.string(field, default.value)
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(member.value for member in kind)
+            raise InvalidSpecError(
+                self._child(field), f"must be one of {allowed}, not {value!r}"
+            ) from None
+
+    def _value(self, field: str, *, required: bool) -> Any:
+        raw = self._raw.get(field)
+        if raw is None and required:
+            raise InvalidSpecError(self._child(field), "is required")
+        return raw
+
+    def _child(self, field: str) -> str:
+        return f"{self._path}.{field}"
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _nonempty_string(raw: Any, path: str) -> str:
+    if not isinstance(raw, str):
+        raise InvalidSpecError(path, f"must be a string, not {_type_name(raw)}")
+    if not raw:
+        raise InvalidSpecError(path, "may not be empty")
+    return raw
