@@ -1,31 +1,175 @@
-"""Builds the FastAPI application and serves it (the `ingest-api` command)."""
+"""Builds the FastAPI application and serves it (the `ingest-api` command).
+
+Start-up: read and check the settings (production refuses unsafe ones),
+connect, refuse to serve an outdated schema, create the bootstrap admin
+while none exists, start the outbox relay. PostgreSQL being down at start-up
+is not fatal: requests answer 503 until it returns.
+"""
 
 from __future__ import annotations
 
-import os
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from pydantic import ValidationError
 
 from ingest_api import __version__
+from ingest_api.auth.router import router as auth_router
+from ingest_api.core.config import Settings, get_settings
+from ingest_api.core.errors import DependencyUnavailable
+from ingest_api.core.logging import configure_logging, get_logger
+from ingest_api.http.deps import enforce_rate_limit
+from ingest_api.http.health import router as health_router
+from ingest_api.http.health import schema_problem, schema_revision
+from ingest_api.http.middleware import RequestContextMiddleware
+from ingest_api.http.problem import install_problem_handlers
+from ingest_api.http.rate_limit import RateLimiter
+from ingest_api.jobs.router import router as jobs_router
+from ingest_api.migrations import head_revision
+from ingest_api.queue.service import OutboxRelay
+from ingest_api.runtime import Runtime
+from ingest_api.users import service as users
+from ingest_api.users.router import router as users_router
+
+log = get_logger(__name__)
 
 
-def create_app() -> FastAPI:
+class SchemaOutdated(RuntimeError):
+    """The database is not at the revision this code expects."""
+
+
+async def check_schema(runtime: Runtime) -> None:
+    """Refuse an outdated schema; tolerate an unreachable database."""
+    try:
+        revision = await runtime.db.transaction(schema_revision)
+    except DependencyUnavailable:
+        log.warning("database unreachable at start-up; serving 503 until it answers")
+        return
+    reason = schema_problem(revision, head_revision())
+    if reason:
+        raise SchemaOutdated(reason)
+
+
+async def bootstrap_admin(runtime: Runtime) -> None:
+    settings = runtime.settings
+    if not (settings.bootstrap_admin_username and settings.bootstrap_admin_password):
+        return
+    username, password = settings.bootstrap_admin_username, settings.bootstrap_admin_password
+    try:
+        created = await runtime.db.transaction(
+            lambda session: users.ensure_bootstrap_admin(
+                session, username=username, password=password
+            )
+        )
+    except DependencyUnavailable:
+        log.warning("database unreachable; the bootstrap admin waits for the next start")
+        return
+    if created:
+        log.info("created the bootstrap admin", username=username)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runtime: Runtime = app.state.runtime
+    await check_schema(runtime)
+    await bootstrap_admin(runtime)
+    relay_task = asyncio.create_task(app.state.relay.run(), name="outbox-relay")
+    try:
+        yield
+    finally:
+        relay_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay_task
+        await runtime.close()
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """The API application, with its routes and middleware wired."""
-    app = FastAPI(title="Ingest Service", version=__version__)
+    settings = settings or get_settings()
+    runtime = runtime or Runtime.from_settings(settings)
+    app = FastAPI(
+        title="Ingest Service",
+        version=__version__,
+        description="Upload log files straight to object storage and follow their processing jobs.",
+        lifespan=lifespan,
+        debug=False,  # never leak tracebacks, even with DEBUG on
+    )
+    app.state.runtime = runtime
+    app.state.relay = OutboxRelay(runtime.db, runtime.redis)
+    app.state.limiter = RateLimiter(runtime.redis, limit_per_minute=settings.rate_limit_per_minute)
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        """Liveness: the process answers; dependencies are not checked here."""
-        return {"status": "ok"}
+    install_problem_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
+        )
+    # Added last, so outermost: even CORS answers carry a request id.
+    app.add_middleware(RequestContextMiddleware)
 
+    app.include_router(health_router)
+    limited: list[Any] = [Depends(enforce_rate_limit)]
+    for router in (auth_router, users_router, jobs_router):
+        app.include_router(router, dependencies=limited)
     return app
 
 
+def load_settings() -> Settings:
+    """The settings, or exit with every problem listed (never the values)."""
+    try:
+        return get_settings()
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(p) for p in item['loc']) or 'settings'}: {item['msg']}"
+            for item in error.errors()
+        ]
+        sys.exit("ingest-api: invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def preflight(settings: Settings) -> None:
+    """Exit with a clear message on an outdated schema, before serving."""
+
+    async def run() -> None:
+        runtime = Runtime.from_settings(settings)
+        try:
+            await check_schema(runtime)
+        finally:
+            await runtime.close()
+
+    try:
+        asyncio.run(run())
+    except SchemaOutdated as error:
+        sys.exit(f"ingest-api: refusing to serve: {error}")
+
+
 def main() -> None:
-    """Serve the API with uvicorn on HOST:PORT (defaults 0.0.0.0:8000)."""
+    """Serve the API with uvicorn on HOST:PORT."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.effective_log_format)
+    preflight(settings)
     uvicorn.run(
-        create_app(),
-        host=os.environ.get("HOST", "0.0.0.0"),  # noqa: S104 - a container listens on all interfaces
-        port=int(os.environ.get("PORT", "8000")),
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        # Forwarding headers are interpreted by our rate limiter, for
+        # trusted proxies only; uvicorn must not rewrite the peer first.
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=20,
     )

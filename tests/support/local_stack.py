@@ -73,3 +73,14 @@ def tear_down(component: Component) -> None:
     """Stop the component if the tests started it."""
     if component.started_here:
         _stack("down", component.name)
+
+
+def stop(name: str) -> None:
+    """Stop a component mid-test (an outage); `start` brings it back."""
+    if _stack("down", name).returncode != 0:
+        raise RuntimeError(f"hack/stack.sh down {name} failed")
+
+
+def start(name: str) -> None:
+    if _stack("up", name).returncode != 0:
+        raise RuntimeError(f"hack/stack.sh up {name} failed")

@@ -1,0 +1,71 @@
+"""Log in, rotate refresh tokens, and resolve the user behind an access token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ingest_api.auth.models import RefreshToken
+from ingest_api.auth.schemas import TokenPair
+from ingest_api.auth.security import TokenType, decode_token, encode_token, verify_password
+from ingest_api.core.config import Settings
+from ingest_api.core.errors import Unauthenticated
+from ingest_api.users import service as users
+from ingest_api.users.models import User
+
+
+async def login(
+    session: AsyncSession, settings: Settings, *, username: str, password: str
+) -> TokenPair:
+    user = await users.get_by_username(session, username=username)
+    if not verify_password(password, user.password_hash if user else None) or user is None:
+        raise Unauthenticated("wrong username or password")
+    if not user.is_active:
+        raise Unauthenticated("this user is disabled")
+    return await issue_tokens(session, settings, user=user)
+
+
+async def issue_tokens(session: AsyncSession, settings: Settings, *, user: User) -> TokenPair:
+    access, _ = encode_token(settings, subject=user.id, token_type=TokenType.ACCESS)
+    refresh, refresh_claims = encode_token(settings, subject=user.id, token_type=TokenType.REFRESH)
+    session.add(
+        RefreshToken(jti=refresh_claims.jti, user_id=user.id, expires_at=refresh_claims.expires_at)
+    )
+    await session.flush()
+    return TokenPair(
+        access_token=access, refresh_token=refresh, expires_in=settings.access_token_ttl_seconds
+    )
+
+
+async def refresh(session: AsyncSession, settings: Settings, *, refresh_token: str) -> TokenPair:
+    """Trade a refresh token for a new pair; the old one is spent."""
+    claims = decode_token(settings, refresh_token, expected=TokenType.REFRESH)
+    # FOR UPDATE: two concurrent refreshes with one token; only one wins.
+    stored = await session.scalar(
+        select(RefreshToken).where(RefreshToken.jti == claims.jti).with_for_update()
+    )
+    if stored is None or stored.user_id != claims.subject:
+        raise Unauthenticated("the refresh token is not known")
+    if stored.used_at is not None:
+        raise Unauthenticated("the refresh token has already been used")
+    stored.used_at = datetime.now(UTC)
+    user = await active_user(session, user_id=claims.subject)
+    return await issue_tokens(session, settings, user=user)
+
+
+async def authenticate(session: AsyncSession, settings: Settings, *, access_token: str) -> User:
+    """The active user an access token speaks for, or Unauthenticated."""
+    claims = decode_token(settings, access_token, expected=TokenType.ACCESS)
+    return await active_user(session, user_id=claims.subject)
+
+
+async def active_user(session: AsyncSession, *, user_id: object) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise Unauthenticated("the token's user no longer exists")
+    if not user.is_active:
+        # Checked on every request, so disabling a user ends their tokens at once.
+        raise Unauthenticated("this user is disabled")
+    return user

@@ -1,0 +1,149 @@
+"""The service's settings: one class, read from the environment (and `.env`).
+
+The names are a contract with the operator, which renders them into the pods
+(see the README's configuration table). In production the settings refuse to
+load while any of them is unsafe, and the one error lists every violation,
+so a bad rollout fails at start-up rather than at the first attack.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The development defaults. Production refuses each of them.
+DEFAULT_JWT_SECRET_KEY = "development-only-jwt-secret-change-me-in-production"  # noqa: S105 - the placeholder production refuses
+MINIO_DEFAULT_ACCESS_KEY = "minioadmin"
+MINIO_DEFAULT_SECRET_KEY = "minioadmin"  # noqa: S105 - MinIO's well-known default, refused in production
+# HS256 needs a key at least as long as its output (RFC 7518 §3.2).
+MIN_JWT_SECRET_BYTES = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class Settings(BaseSettings):
+    """Everything the API and the worker read from their environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEVELOPMENT
+    debug: bool = False
+    log_level: str = "info"
+    # Readable lines for people in development, JSON everywhere else.
+    log_format: LogFormat | None = None
+
+    database_url: str = "postgresql://ingest:ingest@localhost:5432/ingest"
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_pool_recycle_seconds: int = Field(default=1800, ge=1)
+    db_statement_timeout_ms: int = Field(default=15_000, ge=1)
+    db_retry_attempts: int = Field(default=4, ge=1)
+
+    redis_url: str = "redis://localhost:6379/0"
+    queue_stream: str = "ingest:jobs"
+
+    s3_endpoint: str = "http://localhost:9000"
+    # Where clients reach the storage, when not where the service does (an
+    # in-cluster name vs a public address): presigned URLs are signed for it.
+    s3_public_endpoint: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key: str = MINIO_DEFAULT_ACCESS_KEY
+    s3_secret_key: str = MINIO_DEFAULT_SECRET_KEY
+    s3_bucket: str = "ingest"
+    upload_url_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    download_url_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    max_upload_bytes: int = Field(default=5 * 1024**3, ge=1)
+    allowed_content_types: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "text/plain",
+            "application/json",
+            "application/x-ndjson",
+            "application/gzip",
+            "application/zstd",
+            "application/octet-stream",
+        ]
+    )
+
+    jwt_secret_key: str = DEFAULT_JWT_SECRET_KEY
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "ingest-api"
+    jwt_audience: str = "ingest-clients"
+    access_token_ttl_seconds: int = Field(default=900, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+
+    cors_origins: list[str] = Field(default_factory=list)
+    rate_limit_per_minute: int = Field(default=120, ge=1)
+    # Forwarding headers are believed only from these peers (IPs or CIDRs).
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    bootstrap_admin_username: str | None = None
+    bootstrap_admin_password: str | None = None
+
+    host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
+    port: int = 8000
+    metrics_port: int = 9100
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_content_types(cls, data: object) -> object:
+        # A comma-separated list is what people type into a ConfigMap.
+        if isinstance(data, dict):
+            value = data.get("allowed_content_types")
+            if isinstance(value, str):
+                data["allowed_content_types"] = [v.strip() for v in value.split(",") if v.strip()]
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            violations = production_violations(self)
+            if violations:
+                raise ValueError("refusing to start in production: " + "; ".join(violations))
+        return self
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        if self.environment is Environment.DEVELOPMENT:
+            return LogFormat.CONSOLE
+        return LogFormat.JSON
+
+
+def production_violations(settings: Settings) -> list[str]:
+    """Every reason these settings are unsafe for production (pure)."""
+    violations: list[str] = []
+    if settings.jwt_secret_key == DEFAULT_JWT_SECRET_KEY:
+        violations.append("JWT_SECRET_KEY is the default value")
+    elif len(settings.jwt_secret_key.encode()) < MIN_JWT_SECRET_BYTES:
+        violations.append(f"JWT_SECRET_KEY is shorter than {MIN_JWT_SECRET_BYTES} bytes")
+    if "*" in settings.cors_origins:
+        violations.append("CORS_ORIGINS allows every origin ('*')")
+    if (
+        settings.s3_access_key == MINIO_DEFAULT_ACCESS_KEY
+        or settings.s3_secret_key == MINIO_DEFAULT_SECRET_KEY
+    ):
+        violations.append("S3_ACCESS_KEY/S3_SECRET_KEY are MinIO's default credentials")
+    if settings.debug:
+        violations.append("DEBUG is true")
+    return violations
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

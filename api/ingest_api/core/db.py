@@ -1,0 +1,155 @@
+"""PostgreSQL access: the async engine, its pool, and transactions that retry.
+
+Every unit of work runs through `Database.transaction`, which retries the
+WHOLE transaction (never a single statement) on transient errors: a
+serialization failure, a deadlock, or a connection that dropped. Retries are
+bounded, with exponential backoff and jitter; past them, or when PostgreSQL
+cannot be reached at all, the caller gets DependencyUnavailable (503).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import psycopg
+import psycopg.errors
+import sqlalchemy.exc
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Session
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from ingest_api.core.config import Settings
+from ingest_api.core.errors import DependencyUnavailable
+from ingest_api.core.logging import get_logger
+from ingest_api.core.metrics import DB_RETRIES
+
+T = TypeVar("T")
+log = get_logger(__name__)
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every table."""
+
+
+def async_database_url(url: str) -> str:
+    """DATABASE_URL as people write it -> the URL SQLAlchemy's psycopg driver takes."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL must start with postgresql:// (or postgres://)")
+
+
+def transient_kind(error: BaseException) -> str | None:
+    """Why a transaction may succeed if simply run again, or None if it would not."""
+    if not isinstance(error, sqlalchemy.exc.DBAPIError):
+        return None
+    if isinstance(error.orig, psycopg.errors.SerializationFailure):
+        return "serialization"
+    if isinstance(error.orig, psycopg.errors.DeadlockDetected):
+        return "deadlock"
+    if error.connection_invalidated or isinstance(error.orig, psycopg.OperationalError):
+        return "connection"
+    return None
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when the error means PostgreSQL cannot be reached (rather than a bug)."""
+    return transient_kind(error) == "connection" or isinstance(
+        error, sqlalchemy.exc.TimeoutError | psycopg.OperationalError
+    )
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        async_database_url(settings.database_url),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        # A connection the server dropped (restart, failover) is replaced
+        # before use instead of failing the request that drew it.
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": 5,
+            "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+        },
+    )
+
+
+class Database:
+    """The engine, its session factory, and the retrying transaction runner."""
+
+    def __init__(self, engine: AsyncEngine, *, retry_attempts: int = 4) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.retry_attempts = retry_attempts
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(create_engine(settings), retry_attempts=settings.db_retry_attempts)
+
+    async def transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in one transaction, committed at the end, retried whole on
+        transient errors. `work` must be safe to run again from the start."""
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.retry_attempts),
+                wait=wait_exponential_jitter(multiplier=0.05, max=1.0, jitter=0.05),
+                retry=retry_if_exception(lambda e: transient_kind(e) is not None),
+                before_sleep=_count_retry,
+                reraise=True,
+            ):
+                with attempt:
+                    async with self.sessions.begin() as session:
+                        return await work(session)
+        except Exception as error:
+            if is_unavailable(error):
+                raise DependencyUnavailable(
+                    "the database is unreachable", dependency="postgres"
+                ) from error
+            raise
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+_AFTER_COMMIT = "ingest_after_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once this session's transaction commits; never if it rolls
+    back. For effects that must not happen twice when a transaction is retried
+    (metrics, waking the outbox relay)."""
+    session.sync_session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+def _count_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    kind = transient_kind(error) if error else None
+    DB_RETRIES.labels(kind=kind or "unknown").inc()
+    log.warning("retrying transaction", kind=kind, attempt=state.attempt_number, error=str(error))

@@ -1,0 +1,103 @@
+"""The request context: request id, metrics, access log (pure ASGI middleware).
+
+Outermost of our middleware, so every response (errors included) carries
+X-Request-ID, is counted by route template and is logged once. A client's
+own X-Request-ID is kept when it is short and plain; otherwise we make one.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ingest_api.core.logging import get_logger
+from ingest_api.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+from ingest_api.http.problem import handle_unexpected
+from ingest_api.http.rate_limit import RATE_LIMIT_HEADERS_STATE
+
+REQUEST_ID_HEADER = "x-request-id"
+# Letters, digits and a few separators: safe in logs, headers and URLs.
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+log = get_logger("ingest_api.access")
+
+
+def accept_request_id(value: str | None) -> str:
+    """The client's request id if acceptable, else a fresh one."""
+    if value is not None and REQUEST_ID_PATTERN.match(value):
+        return value
+    return uuid.uuid4().hex
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (bounded label), never the raw path."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = accept_request_id(headers.get(REQUEST_ID_HEADER))
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+                extra = scope["state"].get(RATE_LIMIT_HEADERS_STATE, {})
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                    *((k.lower().encode(), v.encode()) for k, v in extra.items()),
+                ]
+            await send(message)
+
+        # A keep-alive connection serves many requests in one task (one
+        # context): start each request from a clean slate.
+        structlog.contextvars.clear_contextvars()
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_request_id)
+            except Exception as error:
+                if response_started:
+                    raise
+                response = await handle_unexpected(Request(scope), error)
+                await response(scope, receive, send_with_request_id)
+            finally:
+                self._observe(scope, status, time.perf_counter() - started)
+
+    @staticmethod
+    def _observe(scope: Scope, status: int, seconds: float) -> None:
+        method: str = scope["method"]
+        route = route_template(scope)
+        HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+        HTTP_REQUEST_DURATION.labels(method=method, route=route).observe(seconds)
+        fields: dict[str, Any] = {
+            "method": method,
+            "route": route,
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+        }
+        if route in {"/healthz", "/readyz", "/metrics"}:
+            log.debug("request", **fields)
+        else:
+            log.info("request", **fields)

@@ -1,0 +1,1 @@
+"""Jobs: one uploaded file each, from `created` to `completed` or `failed`."""

@@ -1,0 +1,199 @@
+"""/v1/jobs: create a job and its presigned upload, complete, cancel, retry,
+read, list, history, result. Thin: each route calls one service function."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from ingest_api.core.errors import Conflict, InvalidRequest
+from ingest_api.http.deps import CurrentUser, RelayDep, RequestId, RuntimeDep
+from ingest_api.jobs import service
+from ingest_api.jobs.schemas import (
+    JobCreate,
+    JobCreated,
+    JobEventPublic,
+    JobEventsPublic,
+    JobPublic,
+    JobResultPublic,
+    JobsPublic,
+    UploadPublic,
+)
+from ingest_api.jobs.states import JobState
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def job_created(job: object, upload: object) -> JobCreated:
+    public = JobPublic.model_validate(job)
+    return JobCreated(
+        **public.model_dump(), upload=UploadPublic.model_validate(upload, from_attributes=True)
+    )
+
+
+@router.post("", response_model=JobCreated, status_code=status.HTTP_201_CREATED)
+async def create_job(
+    body: JobCreate,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    request_id: RequestId,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JobCreated:
+    """Create a job and a presigned POST upload that storage enforces (size and
+    type). Repeating the request with the same Idempotency-Key returns the
+    same job (with a fresh upload) instead of a second one."""
+    if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
+        raise InvalidRequest("must be 1-255 printable ASCII characters", field="Idempotency-Key")
+    job, created = await runtime.db.transaction(
+        lambda session: service.create(
+            session,
+            runtime.settings,
+            user=user,
+            data=body,
+            request_id=request_id,
+            idempotency_key=idempotency_key,
+        )
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    upload = service.presign_upload(runtime.store, runtime.settings, job=job)
+    return job_created(job, upload)
+
+
+@router.get("", response_model=JobsPublic)
+async def list_jobs(
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    status_filter: Annotated[JobState | None, Query(alias="status")] = None,
+    label: Annotated[str | None, Query(description="key=value", pattern=r"^[^=]+=.*$")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> JobsPublic:
+    """Your jobs (every job, for an admin), newest first, a page at a time."""
+    label_pair = tuple(label.split("=", 1)) if label else None
+    page, next_cursor = await runtime.db.transaction(
+        lambda session: service.list_visible(
+            session,
+            user=user,
+            status=status_filter,
+            label=(label_pair[0], label_pair[1]) if label_pair else None,
+            limit=limit,
+            cursor=cursor,
+        )
+    )
+    return JobsPublic(data=[JobPublic.model_validate(job) for job in page], next_cursor=next_cursor)
+
+
+@router.get("/{job_id}", response_model=JobPublic)
+async def read_job(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> JobPublic:
+    job = await runtime.db.transaction(
+        lambda session: service.get_visible(session, job_id=job_id, user=user)
+    )
+    return JobPublic.model_validate(job)
+
+
+@router.get("/{job_id}/upload", response_model=UploadPublic)
+async def renew_upload(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> UploadPublic:
+    """A fresh presigned upload for a job still waiting for its file."""
+    job = await runtime.db.transaction(
+        lambda session: service.get_visible(session, job_id=job_id, user=user)
+    )
+    service.require_uploader(user)
+    if job.status != JobState.CREATED.value:
+        raise InvalidRequest(
+            f"the job is '{job.status}'; uploads are for 'created' jobs", field="status"
+        )
+    upload = service.presign_upload(runtime.store, runtime.settings, job=job)
+    return UploadPublic.model_validate(upload, from_attributes=True)
+
+
+@router.post("/{job_id}/complete", response_model=JobPublic)
+async def complete_job(
+    job_id: uuid.UUID,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    relay: RelayDep,
+    request_id: RequestId,
+) -> JobPublic:
+    """Tell the API the upload is done: it checks the object, then queues the job."""
+    job = await service.complete(
+        runtime.db,
+        runtime.store,
+        runtime.settings,
+        job_id=job_id,
+        user=user,
+        request_id=request_id,
+        on_queued=relay.wake,
+    )
+    return JobPublic.model_validate(job)
+
+
+@router.post("/{job_id}/cancel", response_model=JobPublic)
+async def cancel_job(
+    job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep, request_id: RequestId
+) -> JobPublic:
+    job = await runtime.db.transaction(
+        lambda session: service.cancel(session, job_id=job_id, user=user, request_id=request_id)
+    )
+    return JobPublic.model_validate(job)
+
+
+@router.post("/{job_id}/retry", response_model=JobPublic)
+async def retry_job(
+    job_id: uuid.UUID,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    relay: RelayDep,
+    request_id: RequestId,
+) -> JobPublic:
+    """Queue a failed job again."""
+    job = await runtime.db.transaction(
+        lambda session: service.retry(
+            session,
+            runtime.settings,
+            job_id=job_id,
+            user=user,
+            request_id=request_id,
+            on_queued=relay.wake,
+        )
+    )
+    return JobPublic.model_validate(job)
+
+
+@router.get("/{job_id}/events", response_model=JobEventsPublic)
+async def job_events(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> JobEventsPublic:
+    """The job's history: every state change, when, by whom, and why."""
+    found = await runtime.db.transaction(
+        lambda session: service.events(session, job_id=job_id, user=user)
+    )
+    return JobEventsPublic(data=[JobEventPublic.model_validate(event) for event in found])
+
+
+@router.get("/{job_id}/result", response_model=JobResultPublic)
+async def job_result(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> JobResultPublic:
+    """The summary of a completed job and a presigned download of its output."""
+    job = await runtime.db.transaction(
+        lambda session: service.get_visible(session, job_id=job_id, user=user)
+    )
+    if job.status != JobState.COMPLETED.value or job.result is None:
+        raise Conflict(f"job {job_id} has no result yet; it is '{job.status}'")
+    output_key = job.result.get("output_key")
+    if not isinstance(output_key, str):
+        return JobResultPublic(
+            job_id=job.id, summary=job.result, download_url=None, download_expires_at=None
+        )
+    ttl = runtime.settings.download_url_ttl_seconds
+    return JobResultPublic(
+        job_id=job.id,
+        summary=job.result,
+        download_url=runtime.store.presign_download(key=output_key, ttl_seconds=ttl),
+        download_expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
+    )

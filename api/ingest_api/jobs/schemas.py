@@ -1,0 +1,124 @@
+"""Request and response bodies of the jobs endpoints, and input sanitising."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ingest_api.jobs.states import JobState
+
+MAX_LABELS = 20
+LABEL_KEY_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$")
+MAX_LABEL_VALUE = 256
+
+
+def sanitize_filename(raw: str) -> str:
+    """The file's own name: no folders (a browser may send C:\\fakepath\\x.log),
+    no control characters, at most 255 bytes. Raises ValueError otherwise."""
+    if any(unicodedata.category(ch) == "Cc" for ch in raw):
+        raise ValueError("must not contain control characters")
+    name = re.split(r"[\\/]", raw)[-1].strip()
+    if name in {"", ".", ".."}:
+        raise ValueError("must name a file, not a folder")
+    if len(name.encode()) > 255:
+        raise ValueError("must be at most 255 bytes long")
+    return name
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=1024, description="the file's name (no folders)")
+    content_type: str = Field(min_length=3, max_length=127, description="one of the allowed types")
+    size_bytes: int = Field(gt=0, description="exact size of the file; storage enforces it")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="hex digest")
+    labels: dict[str, str] = Field(default_factory=dict, description="up to 20 key/value labels")
+
+    @field_validator("filename")
+    @classmethod
+    def _filename(cls, value: str) -> str:
+        return sanitize_filename(value)
+
+    @field_validator("content_type")
+    @classmethod
+    def _content_type(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_LABELS:
+            raise ValueError(f"at most {MAX_LABELS} labels")
+        for key, label in value.items():
+            if not LABEL_KEY_PATTERN.match(key):
+                raise ValueError(f"label key {key!r} must be lowercase letters, digits, . _ / -")
+            if len(label) > MAX_LABEL_VALUE or any(unicodedata.category(c) == "Cc" for c in label):
+                raise ValueError(
+                    f"label {key!r} must be at most {MAX_LABEL_VALUE} printable characters"
+                )
+        return value
+
+
+class UploadPublic(BaseModel):
+    """POST the form `fields` plus the file (as the last field, `file`) to `url`."""
+
+    method: str = "POST"
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+class JobPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    status: JobState
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str | None
+    labels: dict[str, str]
+    attempts: int
+    failure_reason: str | None
+    request_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class JobCreated(JobPublic):
+    upload: UploadPublic
+
+
+class JobsPublic(BaseModel):
+    data: list[JobPublic]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null at the end"
+    )
+
+
+class JobEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_status: JobState | None
+    to_status: JobState
+    reason: str | None
+    actor: str
+    request_id: str | None
+    created_at: datetime
+
+
+class JobEventsPublic(BaseModel):
+    data: list[JobEventPublic]
+
+
+class JobResultPublic(BaseModel):
+    job_id: uuid.UUID
+    summary: dict[str, Any]
+    download_url: str | None
+    download_expires_at: datetime | None

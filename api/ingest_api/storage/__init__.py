@@ -1,0 +1,1 @@
+"""Object storage (S3 or MinIO): presigned uploads and downloads, object checks."""

@@ -1,0 +1,157 @@
+"""The bucket behind the service: presign uploads that storage itself
+enforces, verify what arrived, presign downloads, read and write objects.
+
+Presigned POST, not PUT: only a POST policy lets the storage refuse a body of
+another size (`content-length-range`) or content type, so a client cannot
+slip in more than it declared. Signing is local (no network); every call
+that reaches the storage runs in a thread, since boto3 blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio.to_thread
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ingest_api.core.config import Settings
+from ingest_api.core.errors import DependencyUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    """What a client needs to upload: POST `fields` and the file to `url`."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    content_type: str | None
+    metadata: dict[str, str]
+
+
+def s3_client(settings: Settings, *, endpoint: str | None = None) -> S3Client:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint or settings.s3_endpoint,
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key,
+        aws_secret_access_key=settings.s3_secret_key,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            connect_timeout=2,
+            read_timeout=15,
+            # One quick retry; past it the caller answers 503 with Retry-After
+            # rather than holding the request for boto3's long default backoff.
+            retries={"max_attempts": 2, "mode": "standard"},
+        ),
+    )
+
+
+class ObjectStore:
+    """One bucket. `public_endpoint` is where clients reach the storage, when it
+    differs from where the service does (in-cluster name vs public address)."""
+
+    def __init__(self, settings: Settings, *, public_endpoint: str | None = None) -> None:
+        self.bucket = settings.s3_bucket
+        self.client = s3_client(settings)
+        self.signer = (
+            s3_client(settings, endpoint=public_endpoint) if public_endpoint else self.client
+        )
+
+    def presign_upload(
+        self,
+        *,
+        key: str,
+        content_type: str,
+        size: int,
+        ttl_seconds: int,
+        metadata: dict[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> PresignedUpload:
+        """A POST policy for exactly `size` bytes of `content_type` at `key`."""
+        fields = {"Content-Type": content_type}
+        conditions: list[Any] = [
+            {"Content-Type": content_type},
+            ["content-length-range", size, size],
+        ]
+        for name, value in (metadata or {}).items():
+            field = f"x-amz-meta-{name}"
+            fields[field] = value
+            conditions.append({field: value})
+        post = self.signer.generate_presigned_post(
+            Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=ttl_seconds
+        )
+        issued = now or datetime.now(UTC)
+        return PresignedUpload(
+            url=post["url"],
+            fields={k: str(v) for k, v in post["fields"].items()},
+            expires_at=issued + timedelta(seconds=ttl_seconds),
+        )
+
+    def presign_download(self, *, key: str, ttl_seconds: int) -> str:
+        return self.signer.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=ttl_seconds
+        )
+
+    async def head(self, *, key: str) -> StoredObject | None:
+        """What is stored at `key`, or None when nothing is."""
+
+        def head_object() -> StoredObject | None:
+            try:
+                answer = self.client.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                    return None
+                raise
+            return StoredObject(
+                size=answer["ContentLength"],
+                content_type=answer.get("ContentType"),
+                metadata=dict(answer.get("Metadata", {})),
+            )
+
+        return await self._call(head_object)
+
+    async def ensure_bucket(self) -> None:
+        def create() -> None:
+            try:
+                self.client.head_bucket(Bucket=self.bucket)
+            except ClientError:
+                self.client.create_bucket(Bucket=self.bucket)
+
+        await self._call(create)
+
+    async def ping(self) -> None:
+        """Raise DependencyUnavailable unless the bucket answers."""
+        await self._call(lambda: self.client.head_bucket(Bucket=self.bucket))
+
+    async def _call(self, function: Callable[[], T]) -> T:
+        try:
+            return await anyio.to_thread.run_sync(function)
+        except (BotoCoreError, ClientError) as error:
+            if isinstance(error, ClientError) and _is_client_mistake(error):
+                raise
+            raise DependencyUnavailable(
+                f"object storage is unavailable: {type(error).__name__}", dependency="s3"
+            ) from error
+
+
+def _is_client_mistake(error: ClientError) -> bool:
+    """4xx answers other than throttling are ours to handle, not an outage."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+    return 400 <= status < 500 and status != 429

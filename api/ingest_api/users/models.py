@@ -1,0 +1,38 @@
+"""The users table and the roles a user can hold."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, DateTime, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ingest_api.core.db import Base
+
+
+class Role(StrEnum):
+    """admin: manage users, see every job; uploader: create and manage own
+    jobs; viewer: read own jobs."""
+
+    ADMIN = "admin"
+    UPLOADER = "uploader"
+    VIEWER = "viewer"
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role in ('admin', 'uploader', 'viewer')", name="ck_users_role_known"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -1,0 +1,77 @@
+"""Users: create, read, change role, disable; and the bootstrap admin.
+
+Functions take the session they work in; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ingest_api.auth.security import hash_password
+from ingest_api.core.errors import Conflict, NotFound
+from ingest_api.users.models import Role, User
+
+# Serialises bootstrap across API replicas starting at once (any constant
+# works; this one spells "ingest" in ASCII).
+BOOTSTRAP_LOCK_ID = 0x696E67657374
+
+
+async def get(session: AsyncSession, *, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
+async def get_by_username(session: AsyncSession, *, username: str) -> User | None:
+    result = await session.execute(select(User).where(User.username == username))
+    return result.scalar_one_or_none()
+
+
+async def list_all(session: AsyncSession) -> list[User]:
+    result = await session.execute(select(User).order_by(User.created_at, User.id))
+    return list(result.scalars())
+
+
+async def create(session: AsyncSession, *, username: str, password: str, role: Role) -> User:
+    user = User(
+        id=uuid.uuid4(), username=username, password_hash=hash_password(password), role=role.value
+    )
+    session.add(user)
+    try:
+        # Flush inside a savepoint: a duplicate must not poison the
+        # transaction the caller may still want to use.
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        raise Conflict(f"a user named '{username}' already exists") from error
+    return user
+
+
+async def update(
+    session: AsyncSession, *, user_id: uuid.UUID, role: Role | None, is_active: bool | None
+) -> User:
+    user = await get(session, user_id=user_id)
+    if role is not None:
+        user.role = role.value
+    if is_active is not None:
+        user.is_active = is_active
+    await session.flush()
+    return user
+
+
+async def ensure_bootstrap_admin(session: AsyncSession, *, username: str, password: str) -> bool:
+    """Create the admin from bootstrap credentials while no admin exists.
+    Returns True when it created one."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": BOOTSTRAP_LOCK_ID})
+    admins = await session.scalar(
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN.value)
+    )
+    if admins:
+        return False
+    await create(session, username=username, password=password, role=Role.ADMIN)
+    return True

@@ -1,0 +1,83 @@
+"""Rate limits keyed by the token's subject, else the client's IP; forwarded
+addresses believed only from trusted proxies; counters shared through Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from ingest_api.app import create_app
+from ingest_api.core.config import Settings
+from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME, bearer, login
+
+LIMIT = 5
+
+
+@pytest.fixture
+def limited(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={"rate_limit_per_minute": LIMIT, "trusted_proxies": ["10.0.0.0/8"]}
+    )
+
+
+def app_client(settings: Settings, peer: str) -> TestClient:
+    return TestClient(create_app(settings), client=(peer, 40000), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def from_proxy(limited: Settings) -> Iterator[TestClient]:
+    with app_client(limited, "10.1.2.3") as client:
+        yield client
+
+
+def test_the_request_past_the_limit_gets_429_with_retry_after(limited: Settings) -> None:
+    with app_client(limited, "192.0.2.10") as client:
+        answers = [client.get("/v1/jobs") for _ in range(LIMIT + 1)]
+
+    assert [a.status_code for a in answers] == [401] * LIMIT + [429]
+    refused = answers[-1]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.json()["type"].endswith("/rate-limited")
+    assert answers[0].headers["RateLimit-Limit"] == str(LIMIT)
+
+
+def test_each_subject_has_its_own_budget_across_replicas(limited: Settings) -> None:
+    # Two app instances share nothing but Redis: the count still holds.
+    with app_client(limited, "192.0.2.20") as first, app_client(limited, "192.0.2.20") as second:
+        alice = login(first, ADMIN_USERNAME, ADMIN_PASSWORD)["access_token"]
+        answers = [
+            (first if i % 2 else second).get("/v1/users/me", headers=bearer(alice))
+            for i in range(LIMIT + 1)
+        ]
+    assert [a.status_code for a in answers] == [200] * LIMIT + [429]
+
+
+def test_ip_fallback_separates_clients(limited: Settings) -> None:
+    with app_client(limited, "192.0.2.30") as one, app_client(limited, "192.0.2.31") as other:
+        for _ in range(LIMIT):
+            one.get("/v1/jobs")
+        assert one.get("/v1/jobs").status_code == 429
+        assert other.get("/v1/jobs").status_code == 401
+
+
+def test_forwarded_for_is_believed_from_a_trusted_proxy(from_proxy: TestClient) -> None:
+    for _ in range(LIMIT):
+        from_proxy.get("/v1/jobs", headers={"X-Forwarded-For": "198.51.100.7"})
+    assert (
+        from_proxy.get("/v1/jobs", headers={"X-Forwarded-For": "198.51.100.7"}).status_code == 429
+    )
+    # Another client behind the same proxy has its own budget.
+    assert (
+        from_proxy.get("/v1/jobs", headers={"X-Forwarded-For": "198.51.100.8"}).status_code == 401
+    )
+
+
+def test_forwarded_for_is_ignored_from_an_untrusted_peer(limited: Settings) -> None:
+    with app_client(limited, "192.0.2.40") as client:
+        answers = [
+            client.get("/v1/jobs", headers={"X-Forwarded-For": f"198.51.100.{i}"})
+            for i in range(LIMIT + 1)
+        ]
+    assert answers[-1].status_code == 429

@@ -1,0 +1,87 @@
+"""Run the service's own console scripts as real processes, the way a pod
+would: the environment is the configuration, stdout/stderr go to a file."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+BIN_DIR = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run_command(
+    name: str, env: dict[str, str], *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run a console script to completion (e.g. ingest-migrate)."""
+    return subprocess.run(
+        [str(BIN_DIR / name), *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@dataclass
+class ServerProcess:
+    url: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text().splitlines()
+
+
+@contextmanager
+def api_server(
+    env: dict[str, str], log_path: Path, *, timeout: float = 30
+) -> Iterator[ServerProcess]:
+    """`ingest-api` on a free loopback port, until the block ends (SIGTERM)."""
+    port = free_port()
+    full_env = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)}
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [str(BIN_DIR / "ingest-api")], env=full_env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+    server = ServerProcess(url=f"http://127.0.0.1:{port}", log_path=log_path, process=process)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"ingest-api exited with {process.returncode}:\n{log_path.read_text()}"
+                )
+            try:
+                if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"ingest-api did not answer in {timeout}s:\n{log_path.read_text()}"
+                )
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,86 @@
+"""The settings' production check, and parsing of the environment."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from ingest_api.core.config import (
+    DEFAULT_JWT_SECRET_KEY,
+    Environment,
+    LogFormat,
+    Settings,
+    production_violations,
+)
+
+SAFE = {
+    "jwt_secret_key": "x" * 32,
+    "s3_access_key": "access-key",
+    "s3_secret_key": "secret-key-value",
+    "cors_origins": ["https://app.example.com"],
+    "debug": False,
+}
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def test_safe_settings_have_no_violations() -> None:
+    assert production_violations(settings(**SAFE)) == []
+    assert settings(environment="production", **SAFE).environment is Environment.PRODUCTION
+
+
+@pytest.mark.parametrize(
+    ("override", "violation"),
+    [
+        ({"jwt_secret_key": DEFAULT_JWT_SECRET_KEY}, "JWT_SECRET_KEY is the default value"),
+        ({"jwt_secret_key": "x" * 31}, "JWT_SECRET_KEY is shorter than 32 bytes"),
+        ({"cors_origins": ["https://a.example", "*"]}, "CORS_ORIGINS allows every origin ('*')"),
+        (
+            {"s3_access_key": "minioadmin"},
+            "S3_ACCESS_KEY/S3_SECRET_KEY are MinIO's default credentials",
+        ),
+        (
+            {"s3_secret_key": "minioadmin"},
+            "S3_ACCESS_KEY/S3_SECRET_KEY are MinIO's default credentials",
+        ),
+        ({"debug": True}, "DEBUG is true"),
+    ],
+)
+def test_each_unsafe_value_is_one_violation(override: dict[str, object], violation: str) -> None:
+    assert production_violations(settings(**{**SAFE, **override})) == [violation]
+
+
+def test_length_is_counted_in_bytes() -> None:
+    # 11 three-byte characters: 33 bytes, though only 11 characters.
+    assert production_violations(settings(**{**SAFE, "jwt_secret_key": "€" * 11})) == []
+
+
+def test_production_refuses_to_load_and_lists_every_violation() -> None:
+    with pytest.raises(ValidationError) as refused:
+        settings(environment="production", debug=True, cors_origins=["*"])
+    message = str(refused.value)
+    assert "JWT_SECRET_KEY is the default value" in message
+    assert "CORS_ORIGINS" in message
+    assert "MinIO" in message
+    assert "DEBUG is true" in message
+
+
+def test_development_accepts_the_defaults() -> None:
+    assert settings().environment is Environment.DEVELOPMENT
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", '["https://a.example", "https://b.example"]')
+    monkeypatch.setenv("ALLOWED_CONTENT_TYPES", "text/plain, application/json")
+    monkeypatch.setenv("DEBUG", "false")
+    loaded = settings()
+    assert loaded.cors_origins == ["https://a.example", "https://b.example"]
+    assert loaded.allowed_content_types == ["text/plain", "application/json"]
+
+
+def test_log_format_defaults_by_environment() -> None:
+    assert settings().effective_log_format is LogFormat.CONSOLE
+    assert settings(environment="staging").effective_log_format is LogFormat.JSON
+    assert settings(log_format="json").effective_log_format is LogFormat.JSON
