@@ -102,7 +102,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     app.state.relay = OutboxRelay(runtime.db, runtime.redis)
-    app.state.limiter = RateLimiter(runtime.redis, limit_per_minute=settings.rate_limit_per_minute)
+    app.state.limiter = RateLimiter(
+        runtime.redis,
+        limit_per_minute=settings.rate_limit_per_minute,
+        trusted_proxies=settings.trusted_proxies,
+    )
 
     install_problem_handlers(app)
     if settings.cors_origins:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -61,8 +62,13 @@ async def authenticate(session: AsyncSession, settings: Settings, *, access_toke
     return await active_user(session, user_id=claims.subject)
 
 
-async def active_user(session: AsyncSession, *, user_id: object) -> User:
-    user = await session.get(User, user_id)
+async def active_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
+    # A Core select, not session.get: this runs on every request, and the
+    # ORM's identity-map machinery costs more than the query itself here.
+    row = (
+        await session.execute(select(User.__table__).where(User.__table__.c.id == user_id))
+    ).first()
+    user = User(**row._mapping) if row is not None else None
     if user is None:
         raise Unauthenticated("the token's user no longer exists")
     if not user.is_active:

@@ -1,5 +1,9 @@
 """The one place where a request's runtime, user and request id are resolved,
-as Annotated aliases the routers declare."""
+as Annotated aliases the routers declare.
+
+Every dependency here is `async def`: FastAPI runs a plain `def` dependency
+in a worker thread, and that hop costs more than the work these do.
+"""
 
 from __future__ import annotations
 
@@ -9,37 +13,31 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from ingest_api.auth import service as auth
-from ingest_api.auth.security import TokenType, decode_token
-from ingest_api.core.errors import Forbidden, IngestError, RateLimited, Unauthenticated
-from ingest_api.http.rate_limit import (
-    RATE_LIMIT_HEADERS_STATE,
-    RateLimiter,
-    client_ip,
-    parse_networks,
-)
+from ingest_api.auth.security import TokenClaims, TokenType, decode_token
+from ingest_api.core.errors import Forbidden, RateLimited, Unauthenticated
+from ingest_api.http.rate_limit import RATE_LIMIT_HEADERS_STATE, RateLimiter, client_ip
 from ingest_api.queue.service import OutboxRelay
 from ingest_api.runtime import Runtime
 from ingest_api.users.models import Role, User
 
 bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
+# Where a request's verified token (or why it failed) is kept, so that the
+# rate limiter and the authentication decode it once between them.
+_CLAIMS_STATE = "token_claims"
 
-def get_runtime(request: Request) -> Runtime:
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_relay(request: Request) -> OutboxRelay:
+async def get_relay(request: Request) -> OutboxRelay:
     relay: OutboxRelay = request.app.state.relay
     return relay
 
 
-def get_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.limiter
-    return limiter
-
-
-def get_request_id(request: Request) -> str | None:
+async def get_request_id(request: Request) -> str | None:
     value = request.scope.get("state", {}).get("request_id")
     return value if isinstance(value, str) else None
 
@@ -50,18 +48,32 @@ RequestId = Annotated[str | None, Depends(get_request_id)]
 Token = Annotated[str | None, Depends(bearer)]
 
 
-async def get_current_user(runtime: RuntimeDep, token: Token) -> User:
+def verified_claims(request: Request, runtime: Runtime, token: str) -> TokenClaims:
+    """Decode the access token once per request; raise Unauthenticated if bad."""
+    state = request.scope.setdefault("state", {})
+    cached: TokenClaims | Unauthenticated | None = state.get(_CLAIMS_STATE)
+    if cached is None:
+        try:
+            cached = decode_token(runtime.settings, token, expected=TokenType.ACCESS)
+        except Unauthenticated as error:
+            cached = error
+        state[_CLAIMS_STATE] = cached
+    if isinstance(cached, Unauthenticated):
+        raise cached
+    return cached
+
+
+async def get_current_user(request: Request, runtime: RuntimeDep, token: Token) -> User:
     if not token:
         raise Unauthenticated("a bearer access token is required")
-    return await runtime.db.transaction(
-        lambda session: auth.authenticate(session, runtime.settings, access_token=token)
-    )
+    claims = verified_claims(request, runtime, token)
+    return await runtime.db.read(lambda session: auth.active_user(session, user_id=claims.subject))
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_admin(user: CurrentUser) -> User:
+async def require_admin(user: CurrentUser) -> User:
     if user.role != Role.ADMIN.value:
         raise Forbidden("only an admin may do this")
     return user
@@ -70,23 +82,25 @@ def require_admin(user: CurrentUser) -> User:
 AdminUser = Annotated[User, Depends(require_admin)]
 
 
-def rate_limit_key(request: Request, runtime: Runtime, token: str | None) -> tuple[str, str]:
+def rate_limit_key(
+    request: Request, runtime: Runtime, limiter: RateLimiter, token: str | None
+) -> tuple[str, str]:
     """(kind, key): the token's subject when it verifies, else the client's IP.
     Verified without the database: the limiter runs before anything costly."""
     if token:
         try:
-            claims = decode_token(runtime.settings, token, expected=TokenType.ACCESS)
-            return "subject", f"sub:{claims.subject}"
-        except IngestError:
+            return "subject", f"sub:{verified_claims(request, runtime, token).subject}"
+        except Unauthenticated:
             pass
     peer = request.client.host if request.client else None
-    trusted = parse_networks(runtime.settings.trusted_proxies)
-    return "ip", f"ip:{client_ip(peer, request.headers.get('x-forwarded-for'), trusted)}"
+    forwarded = request.headers.get("x-forwarded-for")
+    return "ip", f"ip:{client_ip(peer, forwarded, limiter.trusted_proxies)}"
 
 
 async def enforce_rate_limit(request: Request, runtime: RuntimeDep, token: Token) -> None:
-    kind, key = rate_limit_key(request, runtime, token)
-    decision = await get_limiter(request).hit(key)
+    limiter: RateLimiter = request.app.state.limiter
+    kind, key = rate_limit_key(request, runtime, limiter, token)
+    decision = await limiter.hit(key)
     # The request-context middleware adds these to whatever the response is,
     # errors included.
     request.scope.setdefault("state", {})[RATE_LIMIT_HEADERS_STATE] = {

@@ -45,7 +45,7 @@ def schema_problem(revision: str | None, expected: str) -> str | None:
 
 
 async def check_database(runtime: Runtime) -> None:
-    revision = await runtime.db.transaction(schema_revision)
+    revision = await runtime.db.read(schema_revision)
     reason = schema_problem(revision, head_revision())
     if reason:
         raise RuntimeError(reason)

@@ -63,9 +63,12 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted: list[IPNetwo
 
 
 class RateLimiter:
-    def __init__(self, redis: aioredis.Redis, *, limit_per_minute: int) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, *, limit_per_minute: int, trusted_proxies: list[str]
+    ) -> None:
         self.redis = redis
         self.limit = limit_per_minute
+        self.trusted_proxies = parse_networks(trusted_proxies)
 
     async def hit(self, key: str, *, now: float | None = None) -> RateDecision:
         """Count one request for `key` in the current window."""

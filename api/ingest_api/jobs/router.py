@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from ingest_api.core.errors import Conflict, InvalidRequest
 from ingest_api.http.deps import CurrentUser, RelayDep, RequestId, RuntimeDep
 from ingest_api.jobs import service
+from ingest_api.jobs.models import Job
 from ingest_api.jobs.schemas import (
     JobCreate,
     JobCreated,
@@ -24,10 +25,18 @@ from ingest_api.jobs.schemas import (
     UploadPublic,
 )
 from ingest_api.jobs.states import JobState
+from ingest_api.runtime import Runtime
+from ingest_api.users.models import User
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+async def visible_job(runtime: Runtime, job_id: uuid.UUID, user: User) -> Job:
+    return await runtime.db.read(
+        lambda session: service.get_visible(session, job_id=job_id, user=user)
+    )
 
 
 def job_created(job: object, upload: object) -> JobCreated:
@@ -79,7 +88,7 @@ async def list_jobs(
 ) -> JobsPublic:
     """Your jobs (every job, for an admin), newest first, a page at a time."""
     label_pair = tuple(label.split("=", 1)) if label else None
-    page, next_cursor = await runtime.db.transaction(
+    page, next_cursor = await runtime.db.read(
         lambda session: service.list_visible(
             session,
             user=user,
@@ -94,18 +103,14 @@ async def list_jobs(
 
 @router.get("/{job_id}", response_model=JobPublic)
 async def read_job(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> JobPublic:
-    job = await runtime.db.transaction(
-        lambda session: service.get_visible(session, job_id=job_id, user=user)
-    )
+    job = await visible_job(runtime, job_id, user)
     return JobPublic.model_validate(job)
 
 
 @router.get("/{job_id}/upload", response_model=UploadPublic)
 async def renew_upload(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> UploadPublic:
     """A fresh presigned upload for a job still waiting for its file."""
-    job = await runtime.db.transaction(
-        lambda session: service.get_visible(session, job_id=job_id, user=user)
-    )
+    job = await visible_job(runtime, job_id, user)
     service.require_uploader(user)
     if job.status != JobState.CREATED.value:
         raise InvalidRequest(
@@ -171,18 +176,14 @@ async def retry_job(
 @router.get("/{job_id}/events", response_model=JobEventsPublic)
 async def job_events(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> JobEventsPublic:
     """The job's history: every state change, when, by whom, and why."""
-    found = await runtime.db.transaction(
-        lambda session: service.events(session, job_id=job_id, user=user)
-    )
+    found = await runtime.db.read(lambda session: service.events(session, job_id=job_id, user=user))
     return JobEventsPublic(data=[JobEventPublic.model_validate(event) for event in found])
 
 
 @router.get("/{job_id}/result", response_model=JobResultPublic)
 async def job_result(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> JobResultPublic:
     """The summary of a completed job and a presigned download of its output."""
-    job = await runtime.db.transaction(
-        lambda session: service.get_visible(session, job_id=job_id, user=user)
-    )
+    job = await visible_job(runtime, job_id, user)
     if job.status != JobState.COMPLETED.value or job.result is None:
         raise Conflict(f"job {job_id} has no result yet; it is '{job.status}'")
     output_key = job.result.get("output_key")

@@ -21,7 +21,7 @@ async def read_me(user: CurrentUser) -> UserPublic:
 
 @router.get("", response_model=UsersPublic)
 async def list_users(_: AdminUser, runtime: RuntimeDep) -> UsersPublic:
-    found = await runtime.db.transaction(service.list_all)
+    found = await runtime.db.read(service.list_all)
     return UsersPublic(data=[UserPublic.model_validate(user) for user in found])
 
 

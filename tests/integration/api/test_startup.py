@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 from ingest_api.core.config import Settings
 from tests.support.api import settings_env
-from tests.support.processes import run_command
+from tests.support.processes import BIN_DIR, run_command
 
 
 def test_production_refuses_every_unsafe_setting_at_once(settings: Settings) -> None:
@@ -74,3 +77,32 @@ def test_ingest_migrate_brings_an_empty_database_to_head(
     assert first.returncode == 0, first.stderr
     assert again.returncode == 0, again.stderr
     assert "database is at revision" in again.stdout
+
+
+def ingest_admin(
+    env: dict[str, str], username: str, password: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN_DIR / "ingest-admin"), "create-user", "--username", username],
+        input=password + "\n",
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_ingest_admin_creates_the_first_admin(settings: Settings) -> None:
+    env = settings_env(settings)
+
+    created = ingest_admin(env, "first-admin", "a-strong-admin-password")
+    again = ingest_admin(env, "first-admin", "a-strong-admin-password")
+    weak = ingest_admin(env, "second-admin", "short")
+
+    assert created.returncode == 0, created.stderr
+    assert "created admin 'first-admin'" in created.stdout
+    assert again.returncode != 0
+    assert "already exists" in again.stderr
+    assert weak.returncode != 0
+    assert "at least 12 characters" in weak.stderr
