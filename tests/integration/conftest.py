@@ -1,4 +1,4 @@
-"""Fixtures of the API tests: a migrated database per test (cloned from a
+"""Fixtures of the API and worker tests: a migrated database per test (cloned from a
 template migrated once per session), settings for the local stack, and a
 client of the real application with its lifespan (relay included) running."""
 

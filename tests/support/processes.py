@@ -52,36 +52,63 @@ class ServerProcess:
 def api_server(
     env: dict[str, str], log_path: Path, *, timeout: float = 30
 ) -> Iterator[ServerProcess]:
-    """`ingest-api` on a free loopback port, until the block ends (SIGTERM)."""
+    """`ingest-api` on a free loopback port, until the block ends."""
     port = free_port()
-    full_env = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)}
-    with log_path.open("wb") as log_file:
+    with _serving("ingest-api", {**env, "PORT": str(port)}, port, log_path, timeout) as server:
+        yield server
+
+
+@contextmanager
+def worker_process(
+    env: dict[str, str], log_path: Path, *, timeout: float = 30
+) -> Iterator[ServerProcess]:
+    """`ingest-worker` until the block ends; `url` is its health server."""
+    port = free_port()
+    with _serving(
+        "ingest-worker", {**env, "METRICS_PORT": str(port)}, port, log_path, timeout
+    ) as server:
+        yield server
+
+
+@contextmanager
+def _serving(
+    command: str, env: dict[str, str], port: int, log_path: Path, timeout: float
+) -> Iterator[ServerProcess]:
+    """Run `command` until /healthz answers on `port`; at the end SIGTERM it
+    (SIGKILL after 30 s), unless the test already stopped it."""
+    with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            [str(BIN_DIR / "ingest-api")], env=full_env, stdout=log_file, stderr=subprocess.STDOUT
+            [str(BIN_DIR / command)],
+            env={**os.environ, **env, "HOST": "127.0.0.1"},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     server = ServerProcess(url=f"http://127.0.0.1:{port}", log_path=log_path, process=process)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"ingest-api exited with {process.returncode}:\n{log_path.read_text()}"
-                )
-            try:
-                if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"ingest-api did not answer in {timeout}s:\n{log_path.read_text()}"
-                )
-            time.sleep(0.2)
+        _wait_healthy(server, timeout)
         yield server
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(server: ServerProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(
+                f"exited with {server.process.returncode}:\n{server.log_path.read_text()}"
+            )
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no answer in {timeout}s:\n{server.log_path.read_text()}")
+        time.sleep(0.2)

@@ -93,6 +93,16 @@ class Settings(BaseSettings):
     bootstrap_admin_username: str | None = None
     bootstrap_admin_password: str | None = None
 
+    # The worker. A message idle this long in a consumer's hands is taken over
+    # by another (running jobs renew their claim well within it).
+    worker_name: str | None = None
+    worker_concurrency: int = Field(default=1, ge=1, le=64)
+    worker_reclaim_idle_seconds: float = Field(default=60.0, ge=1)
+    worker_max_deliveries: int = Field(default=5, ge=1)
+    worker_shutdown_grace_seconds: float = Field(default=25.0, ge=0)
+    max_decompressed_bytes: int = Field(default=20 * 1024**3, ge=1)
+    max_line_bytes: int = Field(default=64 * 1024, ge=1)
+
     host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     port: int = 8000
     metrics_port: int = 9100

@@ -58,3 +58,38 @@ RATE_LIMITED = Counter(
     ["key_kind"],
     registry=REGISTRY,
 )
+
+# --- the worker ---------------------------------------------------------------
+
+WORKER_JOBS = Counter(
+    "ingest_worker_jobs_total",
+    "Jobs a worker finished handling, by outcome.",
+    ["outcome"],
+    registry=REGISTRY,
+)
+WORKER_PROCESSING_SECONDS = Histogram(
+    "ingest_worker_processing_seconds",
+    "Time to process one file, from the first byte read to the result stored.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+    registry=REGISTRY,
+)
+WORKER_BYTES = Counter(
+    "ingest_worker_bytes_total",
+    "Bytes of uploaded files read (as stored, before decompression).",
+    registry=REGISTRY,
+)
+WORKER_LINES = Counter(
+    "ingest_worker_lines_total",
+    "Log lines processed.",
+    registry=REGISTRY,
+)
+WORKER_RECLAIMS = Counter(
+    "ingest_worker_reclaims_total",
+    "Messages taken over from a consumer that stopped answering.",
+    registry=REGISTRY,
+)
+WORKER_DEAD_LETTERS = Counter(
+    "ingest_worker_dead_letters_total",
+    "Messages moved to the dead-letter stream after too many deliveries.",
+    registry=REGISTRY,
+)

@@ -91,10 +91,16 @@ async def transition(
     """Move `job` to `target` (with optional column `changes`) and record it."""
     current = JobState(job.status)
     check_transition(current, target)
+    values = {"status": target.value, "updated_at": datetime.now(UTC), **(changes or {})}
+    # The job shows why it failed; a job queued again starts clean.
+    if target is JobState.FAILED:
+        values.setdefault("failure_reason", reason)
+    elif target is JobState.QUEUED:
+        values.setdefault("failure_reason", None)
     moved: Job | None = await session.scalar(
         update(Job)
         .where(Job.id == job.id, Job.status == current.value)
-        .values(status=target.value, updated_at=datetime.now(UTC), **(changes or {}))
+        .values(**values)
         .returning(Job),
         execution_options={"populate_existing": True},
     )
@@ -410,3 +416,60 @@ async def events(session: AsyncSession, *, job_id: uuid.UUID, user: User) -> lis
             select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id)
         )
     )
+
+
+# --- the worker's moves -------------------------------------------------------------
+
+
+async def begin_processing(session: AsyncSession, *, job_id: uuid.UUID, actor: Actor) -> Job | None:
+    """The job to process now, moved to `processing`; None when there is
+    nothing to do (gone, finished, cancelled: a duplicate delivery)."""
+    job = await session.get(Job, job_id, with_for_update=True)
+    if job is None:
+        return None
+    if job.status == JobState.QUEUED.value:
+        return await transition(
+            session,
+            job=job,
+            target=JobState.PROCESSING,
+            actor=actor,
+            reason="picked up",
+            changes={"attempts": job.attempts + 1},
+        )
+    if job.status == JobState.PROCESSING.value:
+        # A reclaimed message: its first worker died mid-job. Take it over.
+        return job
+    return None
+
+
+async def finish_processing(
+    session: AsyncSession,
+    *,
+    job_id: uuid.UUID,
+    target: JobState,
+    actor: Actor,
+    reason: str | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Job | None:
+    """Move a job out of `processing`; None if it already left (cancelled)."""
+    job = await session.get(Job, job_id, with_for_update=True)
+    if job is None or job.status != JobState.PROCESSING.value:
+        return None
+    return await transition(
+        session, job=job, target=target, actor=actor, reason=reason, changes=changes
+    )
+
+
+async def give_up(
+    session: AsyncSession, *, job_id: uuid.UUID, actor: Actor, reason: str
+) -> Job | None:
+    """Fail a job whose message was dead-lettered, wherever it stood."""
+    job = await session.get(Job, job_id, with_for_update=True)
+    if job is None or job.status not in {JobState.QUEUED.value, JobState.PROCESSING.value}:
+        return None
+    return await transition(session, job=job, target=JobState.FAILED, actor=actor, reason=reason)
+
+
+async def status_of(session: AsyncSession, *, job_id: uuid.UUID) -> JobState | None:
+    status = await session.scalar(select(Job.status).where(Job.id == job_id))
+    return JobState(status) if status is not None else None

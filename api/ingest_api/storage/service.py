@@ -127,6 +127,14 @@ class ObjectStore:
 
         return await self._call(head_object)
 
+    def open_object(self, *, key: str) -> Any:
+        """A streaming reader of the object (blocking: call it from a thread)."""
+        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+
+    def start_multipart(self, *, key: str, content_type: str) -> MultipartWriter:
+        """A writer that streams an object in parts (blocking: use from a thread)."""
+        return MultipartWriter(self.client, self.bucket, key, content_type)
+
     async def ensure_bucket(self) -> None:
         def create() -> None:
             try:
@@ -155,3 +163,58 @@ def _is_client_mistake(error: ClientError) -> bool:
     """4xx answers other than throttling are ours to handle, not an outage."""
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
     return 400 <= status < 500 and status != 429
+
+
+# S3 refuses parts under 5 MiB except the last; larger parts mean fewer calls.
+MULTIPART_PART_BYTES = 16 * 1024 * 1024
+
+
+class MultipartWriter:
+    """Streams bytes into one object through a multipart upload, a part at a
+    time, so the output of a large file never sits whole in memory. Blocking:
+    the worker drives it from the thread that processes the file."""
+
+    def __init__(self, client: S3Client, bucket: str, key: str, content_type: str) -> None:
+        self.client, self.bucket, self.key = client, bucket, key
+        self.upload_id = client.create_multipart_upload(
+            Bucket=bucket, Key=key, ContentType=content_type
+        )["UploadId"]
+        self.parts: list[dict[str, Any]] = []
+        self.buffer = bytearray()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.buffer += data
+        self.size += len(data)
+        if len(self.buffer) >= MULTIPART_PART_BYTES:
+            self._upload_part()
+
+    def _upload_part(self) -> None:
+        number = len(self.parts) + 1
+        answer = self.client.upload_part(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            PartNumber=number,
+            Body=bytes(self.buffer),
+        )
+        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+        self.buffer.clear()
+
+    def complete(self) -> int:
+        """Finish the object; return its size in bytes."""
+        if self.buffer or not self.parts:
+            self._upload_part()
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            MultipartUpload={"Parts": self.parts},  # type: ignore[typeddict-item]
+        )
+        return self.size
+
+    def abort(self) -> None:
+        """Drop the parts uploaded so far (the bucket keeps nothing)."""
+        self.client.abort_multipart_upload(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id
+        )
