@@ -21,13 +21,14 @@ tools: deps ## build the control plane, helm and MinIO (cached by version)
 up: tools ## start the local stack (idempotent)
 	hack/stack.sh up
 
-down: ## stop the local stack
+down: ## stop the demo's local kubelet (and its processes) and the local stack
+	hack/e2e.sh down
 	hack/stack.sh down
 
 status: ## show which components of the stack run
 	hack/stack.sh status
 
-demo: ## the main job: bring the stack up and show it is healthy
+demo: ## the main job: the stack, the operator, the API, the worker and a worked example
 	hack/demo.sh
 
 test: venv tools ## run every suite (unit, integration, e2e) with coverage
@@ -42,6 +43,7 @@ lint: venv ## ruff, mypy, import contracts and shellcheck
 	uv run --frozen mypy
 	uv run --frozen lint-imports
 	shellcheck -x hack/*.sh hack/lib/*.sh .ci/run
+	hack/lint-dockerfiles.sh
 
 fmt: venv ## format the code
 	uv run --frozen ruff check --fix .
