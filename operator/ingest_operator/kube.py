@@ -1,0 +1,360 @@
+"""The operator's one door to the Kubernetes API server.
+
+Everything else in the package is pure or wiring; every request the
+reconciler makes goes through KubeClient, so the RBAC manifests in
+operator/deploy/ can be checked against this one file. Requests are plain
+REST calls built from a small table of the kinds the operator touches, so
+server-side apply, create, list and delete read the same for every kind.
+(kopf keeps its own connection for watching and for its annotations.)
+
+Errors, all raised as KubeError subclasses so that a handler can catch one
+type and turn it into a retry instead of a traceback:
+
+    KubeError
+    ├── Forbidden      403: the operator's RBAC lacks a verb (a deployment bug)
+    ├── Conflict       409: someone else changed or created the object first
+    ├── Invalid        400/422: the API server refused the object
+    └── Unavailable    5xx, 429, timeouts, refused connections: try again later
+
+A missing object is not an error here: readers return None, and the caller
+decides what a missing Secret means (a condition, not an exception).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import urllib3
+from kubernetes import client as kube_client
+from kubernetes import config as kube_config
+from kubernetes.client.exceptions import ApiException
+
+from ingest_operator import naming
+from ingest_operator.events import render_event
+
+logger = logging.getLogger(__name__)
+
+# One field manager for every child: the fields it owns are the operator's.
+FIELD_MANAGER: Final = "ingest-operator"
+
+# (connect, read) seconds: a request that hangs must not hold a handler thread.
+REQUEST_TIMEOUT: Final = (5.0, 30.0)
+
+_APPLY_PATCH: Final = "application/apply-patch+yaml"
+_MERGE_PATCH: Final = "application/merge-patch+json"
+_NOT_FOUND: Final = 404
+
+
+class KubeError(Exception):
+    """A request to the API server failed; the message says which and why."""
+
+
+class Forbidden(KubeError):
+    pass
+
+
+class Conflict(KubeError):
+    pass
+
+
+class Invalid(KubeError):
+    pass
+
+
+class Unavailable(KubeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A namespaced kind the operator reads or writes, and where it lives in the API."""
+
+    api_version: str
+    kind: str
+    plural: str
+
+    def collection_path(self, namespace: str) -> str:
+        root = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
+        return f"{root}/namespaces/{namespace}/{self.plural}"
+
+    def object_path(self, namespace: str, name: str) -> str:
+        return f"{self.collection_path(namespace)}/{name}"
+
+
+SECRET: Final = Kind("v1", "Secret", "secrets")
+CONFIG_MAP: Final = Kind("v1", "ConfigMap", "configmaps")
+SERVICE: Final = Kind("v1", "Service", "services")
+EVENT: Final = Kind("v1", "Event", "events")
+DEPLOYMENT: Final = Kind("apps/v1", "Deployment", "deployments")
+JOB: Final = Kind("batch/v1", "Job", "jobs")
+POD_DISRUPTION_BUDGET: Final = Kind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets")
+INGEST_SERVICE: Final = Kind(naming.API_VERSION, naming.KIND, "ingestservices")
+
+KINDS: Final[Mapping[str, Kind]] = {
+    kind.kind: kind
+    for kind in (SECRET, CONFIG_MAP, SERVICE, EVENT, DEPLOYMENT, JOB, POD_DISRUPTION_BUDGET)
+}
+
+
+def load_api_client() -> kube_client.ApiClient:
+    """A client with the pod's service account in a cluster, else $KUBECONFIG."""
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        configuration = kube_client.Configuration()
+        kube_config.load_incluster_config(  # type: ignore[no-untyped-call]
+            client_configuration=configuration
+        )
+        return kube_client.ApiClient(configuration)
+    api: kube_client.ApiClient = kube_config.new_client_from_config()  # type: ignore[no-untyped-call]
+    return api
+
+
+class KubeClient:
+    """Reads and writes the objects of IngestServices; see the module docstring for errors."""
+
+    def __init__(self, api: kube_client.ApiClient, *, reporting_instance: str) -> None:
+        self._api = api
+        self._reporting_instance = reporting_instance
+
+    # --- reading ----------------------------------------------------------------
+
+    def read(self, kind: Kind, namespace: str, name: str) -> dict[str, Any] | None:
+        """The object, or None when it does not exist."""
+        try:
+            return self._request("GET", kind.object_path(namespace, name))
+        except _NotFound:
+            return None
+
+    def read_secret_data(self, namespace: str, name: str) -> dict[str, str] | None:
+        """A Secret's data, decoded; None when the Secret does not exist."""
+        secret = self.read(SECRET, namespace, name)
+        if secret is None:
+            return None
+        return {key: _decode(value) for key, value in (secret.get("data") or {}).items()}
+
+    def list_labelled(
+        self, kind: Kind, namespace: str, label_selector: str
+    ) -> list[dict[str, Any]]:
+        found = self._request(
+            "GET", kind.collection_path(namespace), query=[("labelSelector", label_selector)]
+        )
+        items: list[dict[str, Any]] = found.get("items") or []
+        for item in items:
+            # A list's items carry neither; the callers key children by kind.
+            item.setdefault("apiVersion", kind.api_version)
+            item.setdefault("kind", kind.kind)
+        return items
+
+    def list_ingest_services(self, namespace: str | None) -> list[dict[str, Any]]:
+        """Every IngestService in `namespace`, or in the cluster when None."""
+        path = (
+            f"/apis/{INGEST_SERVICE.api_version}/{INGEST_SERVICE.plural}"
+            if namespace is None
+            else INGEST_SERVICE.collection_path(namespace)
+        )
+        items: list[dict[str, Any]] = self._request("GET", path).get("items") or []
+        return items
+
+    # --- writing ----------------------------------------------------------------
+
+    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Server-side apply as the operator's field manager, taking over conflicting fields.
+
+        Forcing is what restores drift: a field someone edited by hand
+        returns to the operator's value and ownership.
+        """
+        metadata = obj["metadata"]
+        return self._request(
+            "PATCH",
+            _kind_of(obj).object_path(metadata["namespace"], metadata["name"]),
+            query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+            body=obj,
+            content_type=_APPLY_PATCH,
+        )
+
+    def create_once(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Create the object unless it exists; either way return what is stored.
+
+        For objects that must never be updated (a Job's pod template is
+        immutable, and a migration runs once per image).
+        """
+        metadata = obj["metadata"]
+        kind = _kind_of(obj)
+        # Read first: in the steady state the object exists, and one GET beats
+        # a refused POST followed by a GET.
+        existing = self.read(kind, metadata["namespace"], metadata["name"])
+        if existing is not None:
+            return existing
+        try:
+            return self._request(
+                "POST",
+                kind.collection_path(metadata["namespace"]),
+                query=[("fieldManager", FIELD_MANAGER)],
+                body=obj,
+            )
+        except Conflict:
+            # Created by a reconciliation that raced this one (an operator restart).
+            raced = self.read(kind, metadata["namespace"], metadata["name"])
+            if raced is None:
+                raise
+            return raced
+
+    def delete(self, obj: Mapping[str, Any]) -> None:
+        """Delete exactly this object (by uid), and its dependents in the background."""
+        metadata = obj["metadata"]
+        body = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            # Pods of an old migration Job go too, without waiting on them here.
+            "propagationPolicy": "Background",
+            # A same-named object created since it was listed is not ours to delete.
+            "preconditions": {"uid": metadata["uid"]},
+        }
+        path = _kind_of(obj).object_path(metadata["namespace"], metadata["name"])
+        # Gone already, or replaced by a new object of the same name: nothing to do.
+        with contextlib.suppress(_NotFound, Conflict):
+            self._request("DELETE", path, body=body)
+
+    def patch_status(self, namespace: str, name: str, status: Mapping[str, Any]) -> None:
+        """Merge the fields of `status` into the IngestService's status subresource."""
+        self._request(
+            "PATCH",
+            INGEST_SERVICE.object_path(namespace, name) + "/status",
+            body={"status": status},
+            content_type=_MERGE_PATCH,
+        )
+
+    def post_event(
+        self, regarding: Mapping[str, Any], *, type: str, reason: str, message: str
+    ) -> None:
+        """Record an Event about `regarding`; the same Event again bumps its count."""
+        now = _now()
+        event = render_event(
+            regarding,
+            type=type,
+            reason=reason,
+            message=message,
+            now=now,
+            reporting_instance=self._reporting_instance,
+        )
+        namespace, name = event["metadata"]["namespace"], event["metadata"]["name"]
+        try:
+            self._request("POST", EVENT.collection_path(namespace), body=event)
+        except Conflict:
+            existing = self.read(EVENT, namespace, name) or {}
+            self._request(
+                "PATCH",
+                EVENT.object_path(namespace, name),
+                body={"count": int(existing.get("count") or 1) + 1, "lastTimestamp": now},
+                content_type=_MERGE_PATCH,
+            )
+
+    # --- the wire -----------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+    ) -> dict[str, Any]:
+        headers = {"Accept": "application/json"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        serialized = self._api.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=query,
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        started = time.perf_counter()
+        try:
+            response = self._api.call_api(*serialized, _request_timeout=REQUEST_TIMEOUT)
+            raw: bytes = response.read()  # type: ignore[no-untyped-call]
+            logger.debug(
+                "%s %s: %s in %.1f ms",
+                method,
+                path,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+            )
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise Unavailable(f"{method} {path}: {error}") from error
+        except ApiException as error:
+            raise _translate(method, path, error.status or 0, error.body) from error
+        if not 200 <= response.status < 300:
+            raise _translate(method, path, response.status, raw)
+        parsed: dict[str, Any] = json.loads(raw) if raw else {}
+        return parsed
+
+
+class _NotFound(KubeError):
+    """Internal: readers turn it into None, deleters into success."""
+
+
+def _translate(method: str, path: str, status: int, raw: bytes | str | None) -> KubeError:
+    detail = _status_message(raw)
+    message = f"{method} {path}: {status} {detail}".strip()
+    if status == _NOT_FOUND:
+        return _NotFound(message)
+    if status == 403:
+        return Forbidden(message)
+    if status == 409:
+        return Conflict(message)
+    if status in (400, 422):
+        return Invalid(message)
+    if status == 429 or status >= 500:
+        return Unavailable(message)
+    return KubeError(message)
+
+
+def _status_message(raw: bytes | str | None) -> str:
+    """The `message` of a metav1.Status body, which says what the server refused."""
+    if not raw:
+        return ""
+    text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+    try:
+        return str(json.loads(text).get("message") or text)
+    except (ValueError, AttributeError):
+        return text
+
+
+def _kind_of(obj: Mapping[str, Any]) -> Kind:
+    kind = KINDS.get(str(obj.get("kind")))
+    if kind is None or kind.api_version != obj.get("apiVersion"):
+        raise ValueError(f"the operator does not manage {obj.get('apiVersion')}/{obj.get('kind')}")
+    return kind
+
+
+def _decode(value: str) -> str:
+    """A Secret value as text.
+
+    A value that is not UTF-8 (a binary key) keeps its base64 form, prefixed
+    so it cannot equal a text value: the policy can still judge its length,
+    and the checksum still changes when it is rotated.
+    """
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return f"base64:{value}"
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"base64:{value}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

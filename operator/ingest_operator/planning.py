@@ -1,0 +1,113 @@
+"""What one reconciliation does with the rendered children (pure).
+
+render.py says what should exist; this module says what to send now and
+what to remove: the migration Job is created once and never applied (its pod
+template is immutable), the Deployments wait until the current image's
+migration has succeeded, and owned children that dropped out of the desired
+set are pruned. It also reads the IngestService's own annotations (pause,
+restart) and spaces out retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from enum import StrEnum
+from typing import Any, Final
+
+from ingest_operator import naming
+from ingest_operator.observing import MigrationPhase, MigrationState
+
+# (kind, name): how a child is told apart from its siblings.
+ChildKey = tuple[str, str]
+
+# Kinds whose members can leave the desired set: the generated Secret (once a
+# jwtSecretRef is set), PodDisruptionBudgets (below two replicas) and the
+# Jobs of earlier images. Only these are listed for pruning, which keeps
+# each reconciliation to three list calls instead of six.
+PRUNABLE_KINDS: Final = ("Secret", "PodDisruptionBudget", "Job")
+
+# Waiting for a migration Job: the Job's own watch event says when it ends;
+# this poll, at a steady pace, only covers an event that went missing.
+MIGRATION_POLL_SECONDS: Final = 30.0
+# Waiting for a person (a missing Secret): back off, but not past five
+# minutes; the Secret's own watch event usually comes first.
+BACKOFF_BASE_SECONDS: Final = 5.0
+BACKOFF_CAP_SECONDS: Final = 300.0
+_MAX_DOUBLINGS: Final = 16
+
+
+class Requeue(StrEnum):
+    """Why a reconciliation wants to run again, which decides how soon."""
+
+    POLL = "poll"
+    BACKOFF = "backoff"
+
+
+def child_key(obj: Mapping[str, Any]) -> ChildKey:
+    return str(obj["kind"]), str(obj["metadata"]["name"])
+
+
+def migration_job(desired: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The current image's migration Job among the desired objects."""
+    jobs = [obj for obj in desired if obj["kind"] == "Job"]
+    if len(jobs) != 1:
+        raise ValueError(f"expected exactly one migration Job, rendered {len(jobs)}")
+    return jobs[0]
+
+
+def objects_to_apply(
+    desired: Sequence[Mapping[str, Any]], migration: MigrationState
+) -> list[Mapping[str, Any]]:
+    """What server-side apply sends now: all but the Job, and the Deployments only once
+    the current image's migration has succeeded (until then they stay as they are)."""
+    migrated = migration.phase is MigrationPhase.SUCCEEDED
+    return [
+        obj for obj in desired if obj["kind"] != "Job" and (migrated or obj["kind"] != "Deployment")
+    ]
+
+
+def stale_children(
+    existing: Iterable[Mapping[str, Any]], desired: Iterable[Mapping[str, Any]], owner_uid: str
+) -> list[Mapping[str, Any]]:
+    """Children this IngestService controls that are no longer desired.
+
+    Only objects whose controller reference names this very owner (by uid)
+    qualify: a label can be copied, an owner uid cannot.
+    """
+    wanted = {child_key(obj) for obj in desired}
+    return [
+        obj
+        for obj in existing
+        if child_key(obj) not in wanted and _controller_uid(obj) == owner_uid
+    ]
+
+
+def is_paused(resource: Mapping[str, Any]) -> bool:
+    return _annotations(resource).get(naming.PAUSED_ANNOTATION, "").strip().lower() == "true"
+
+
+def restart_requested_at(resource: Mapping[str, Any]) -> str | None:
+    """The restart annotation's value: copied to the pod templates, a new value rolls the pods."""
+    value = _annotations(resource).get(naming.RESTARTED_AT_ANNOTATION, "").strip()
+    return value or None
+
+
+def requeue_delay(requeue: Requeue, attempt: int) -> float:
+    """Seconds until the next try; `attempt` counts the retries so far (0 first)."""
+    if requeue is Requeue.POLL:
+        return MIGRATION_POLL_SECONDS
+    # Clamped before exponentiation: a float cannot hold 2**1100.
+    doublings = min(max(attempt, 0), _MAX_DOUBLINGS)
+    return min(BACKOFF_BASE_SECONDS * (1 << doublings), BACKOFF_CAP_SECONDS)
+
+
+def _controller_uid(obj: Mapping[str, Any]) -> str | None:
+    for reference in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if reference.get("controller"):
+            return str(reference.get("uid"))
+    return None
+
+
+def _annotations(resource: Mapping[str, Any]) -> Mapping[str, str]:
+    annotations: Mapping[str, str] = (resource.get("metadata") or {}).get("annotations") or {}
+    return annotations

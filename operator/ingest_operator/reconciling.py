@@ -1,0 +1,327 @@
+"""One reconciliation of one IngestService: read, decide, apply, report.
+
+This module sequences the steps and leaves every decision to the pure
+modules (spec, resolving, policy, render, planning, observing, status,
+transitions); it reaches the API server only through kube.KubeClient. It is
+level-based: each run reads the current state and converges on the desired
+one, so a rerun after a crash, a restart or a duplicate event changes
+nothing.
+
+The order matters. Referenced Secrets are read and judged before anything
+is sent, so a missing Secret or a policy violation rolls out nothing new;
+the migration Job of the current image is created (once) before the
+Deployments, which keep their old pods until it has succeeded.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets as token_source
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from ingest_operator import kube, naming
+from ingest_operator.child_events import OwnWrites
+from ingest_operator.kube import KubeClient, KubeError
+from ingest_operator.observing import (
+    DeploymentState,
+    MigrationPhase,
+    observe_deployment,
+    observe_migration_job,
+)
+from ingest_operator.planning import (
+    PRUNABLE_KINDS,
+    ChildKey,
+    Requeue,
+    child_key,
+    is_paused,
+    migration_job,
+    objects_to_apply,
+    restart_requested_at,
+    stale_children,
+)
+from ingest_operator.policy import Violation, evaluate_policy
+from ingest_operator.render import Owner, RenderInputs, compute_checksum, render_desired_objects
+from ingest_operator.resolving import SecretResolution, referenced_secret_names, resolve_secrets
+from ingest_operator.service_env import GENERATED_JWT_SECRET_KEY, render_config_data
+from ingest_operator.spec import IngestServiceSpec, SecretName, parse_spec
+from ingest_operator.status import (
+    ConditionType,
+    Observation,
+    render_paused_conditions,
+    render_status,
+)
+from ingest_operator.transitions import transition_events
+
+logger = logging.getLogger(__name__)
+
+# 48 random bytes: well above the policy's 32-byte minimum for HS256 keys.
+GENERATED_JWT_KEY_BYTES: Final = 48
+
+_DEGRADED_REASONS: Final = frozenset({"MigrationFailed", "RolloutStalled"})
+
+
+class Result(StrEnum):
+    """How a reconciliation ended: the `result` label of the reconcile metric."""
+
+    READY = "ready"
+    PROGRESSING = "progressing"
+    # Nothing new rolled out: a Secret is missing or the policy refused it.
+    HELD = "held"
+    DEGRADED = "degraded"
+    PAUSED = "paused"
+    GONE = "gone"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    reason: str
+    message: str = ""
+    # Set when the handler should run again later (kopf.TemporaryError).
+    requeue: Requeue | None = None
+
+
+@dataclass(frozen=True)
+class _ReadSecrets:
+    # Secret name -> key -> value, the generated Secret included.
+    data: dict[str, dict[str, str]]
+    generated_jwt_key: str | None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_jwt_key() -> str:
+    return token_source.token_urlsafe(GENERATED_JWT_KEY_BYTES)
+
+
+class Reconciler:
+    """Brings one IngestService's children and status in line with its spec."""
+
+    def __init__(
+        self,
+        kube_client: KubeClient,
+        *,
+        own_writes: OwnWrites | None = None,
+        now: Callable[[], datetime] = _utcnow,
+        new_jwt_key: Callable[[], str] = _new_jwt_key,
+    ) -> None:
+        self._kube = kube_client
+        self.own_writes = own_writes or OwnWrites()
+        self._now = now
+        self._new_jwt_key = new_jwt_key
+        # Owner uid -> the desired set last pruned against. Stale children only
+        # appear when that set changes, so an unchanged set skips three lists.
+        # Empty after a restart: the first reconciliation of each owner prunes.
+        self._pruned: dict[str, frozenset[ChildKey]] = {}
+
+    def reconcile(self, namespace: str, name: str) -> Outcome:
+        resource = self._kube.read(kube.INGEST_SERVICE, namespace, name)
+        # Being deleted: the garbage collector removes the children; recreating
+        # them now would only race it.
+        if resource is None or resource["metadata"].get("deletionTimestamp"):
+            return Outcome(Result.GONE, "Gone")
+        if is_paused(resource):
+            return self._pause(resource)
+        spec = parse_spec(resource.get("spec") or {})
+        owner = Owner(name=name, namespace=namespace, uid=resource["metadata"]["uid"])
+        read = self._read_secrets(spec, owner)
+        resolution = resolve_secrets(spec, read.data, _generated_secret(owner))
+        violations = evaluate_policy(spec, resolution.values)
+        if resolution.missing or violations is None or violations:
+            return self._hold(resource, spec, resolution, violations)
+        return self._roll_out(resource, spec, owner, read, resolution)
+
+    # --- the three paths ----------------------------------------------------------
+
+    def _pause(self, resource: Mapping[str, Any]) -> Outcome:
+        conditions = render_paused_conditions(
+            _previous_conditions(resource), generation=_generation(resource), now=self._now()
+        )
+        self._report(resource, {"conditions": conditions})
+        return Outcome(Result.PAUSED, "ReconciliationPaused")
+
+    def _hold(
+        self,
+        resource: Mapping[str, Any],
+        spec: IngestServiceSpec,
+        resolution: SecretResolution,
+        violations: list[Violation] | None,
+    ) -> Outcome:
+        """Report why nothing is rolled out; the children stay exactly as they are."""
+        owner_name = resource["metadata"]["name"]
+        namespace = resource["metadata"]["namespace"]
+        observation = Observation(
+            generation=_generation(resource),
+            missing_secrets=resolution.missing,
+            violations=None if violations is None else tuple(violations),
+            api=self._observe(namespace, naming.api_name(owner_name)),
+            worker=self._observe(namespace, naming.worker_name(owner_name)),
+        )
+        # No checksum: status.secretsHash keeps describing what the pods run.
+        status = self._render_status(resource, spec, observation, checksum=None)
+        self._report(resource, status)
+        requeue = Requeue.BACKOFF if resolution.missing else None
+        return _outcome(status, Result.HELD, requeue)
+
+    def _roll_out(
+        self,
+        resource: Mapping[str, Any],
+        spec: IngestServiceSpec,
+        owner: Owner,
+        read: _ReadSecrets,
+        resolution: SecretResolution,
+    ) -> Outcome:
+        checksum = compute_checksum(render_config_data(spec), resolution.checksum_data)
+        inputs = RenderInputs(
+            owner=owner,
+            checksum=checksum,
+            generated_jwt_secret=read.generated_jwt_key,
+            restarted_at=restart_requested_at(resource),
+        )
+        desired = render_desired_objects(spec, inputs)
+        job = self._written(self._kube.create_once(migration_job(desired)))
+        migration = observe_migration_job(job)
+        applied = {
+            child_key(obj): self._written(self._kube.apply(obj))
+            for obj in objects_to_apply(desired, migration)
+        }
+        self._prune(owner, desired)
+        migrated = migration.phase is MigrationPhase.SUCCEEDED
+        observation = Observation(
+            generation=_generation(resource),
+            violations=(),
+            migration=migration,
+            api=self._observe(owner.namespace, naming.api_name(owner.name), applied),
+            worker=self._observe(owner.namespace, naming.worker_name(owner.name), applied),
+        )
+        status = self._render_status(
+            resource, spec, observation, checksum=checksum if migrated else None
+        )
+        self._report(resource, status)
+        waiting = migration.phase in (MigrationPhase.PENDING, MigrationPhase.RUNNING)
+        return _outcome(status, Result.PROGRESSING, Requeue.POLL if waiting else None)
+
+    # --- the steps ----------------------------------------------------------------
+
+    def _read_secrets(self, spec: IngestServiceSpec, owner: Owner) -> _ReadSecrets:
+        generated = _generated_secret(owner)
+        uses_generated = spec.auth.jwt_secret_ref is None
+        data: dict[str, dict[str, str]] = {}
+        for secret_name in sorted(referenced_secret_names(spec, generated)):
+            if uses_generated and secret_name == generated:
+                continue
+            found = self._kube.read_secret_data(owner.namespace, secret_name)
+            if found is not None:
+                data[secret_name] = found
+        if not uses_generated:
+            return _ReadSecrets(data, None)
+        key = self._generated_jwt_key(owner.namespace, generated)
+        data[generated] = {GENERATED_JWT_SECRET_KEY: key}
+        return _ReadSecrets(data, key)
+
+    def _generated_jwt_key(self, namespace: str, secret_name: SecretName) -> str:
+        """The key generated earlier, kept for good; a new one only the first time."""
+        existing = self._kube.read_secret_data(namespace, secret_name) or {}
+        return existing.get(GENERATED_JWT_SECRET_KEY) or self._new_jwt_key()
+
+    def _written(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """Remember a child as the operator left it, so its watch event is known as an echo."""
+        self.own_writes.record(stored)
+        return stored
+
+    def _prune(self, owner: Owner, desired: Sequence[Mapping[str, Any]]) -> None:
+        wanted = frozenset(child_key(obj) for obj in desired)
+        if self._pruned.get(owner.uid) == wanted:
+            return
+        selector = naming.instance_selector(owner.name)
+        for kind_name in PRUNABLE_KINDS:
+            existing = self._kube.list_labelled(kube.KINDS[kind_name], owner.namespace, selector)
+            for stale in stale_children(existing, desired, owner.uid):
+                logger.info(
+                    "pruning %s %s/%s: no longer desired",
+                    kind_name,
+                    owner.namespace,
+                    stale["metadata"]["name"],
+                )
+                self._kube.delete(stale)
+        self._pruned[owner.uid] = wanted
+
+    def _observe(
+        self,
+        namespace: str,
+        name: str,
+        applied: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+    ) -> DeploymentState | None:
+        # An apply's response is the stored object, status included: no second read.
+        deployment = (applied or {}).get(("Deployment", name)) or self._kube.read(
+            kube.DEPLOYMENT, namespace, name
+        )
+        return None if deployment is None else observe_deployment(deployment)
+
+    def _render_status(
+        self,
+        resource: Mapping[str, Any],
+        spec: IngestServiceSpec,
+        observation: Observation,
+        *,
+        checksum: str | None,
+    ) -> dict[str, Any]:
+        return render_status(
+            name=resource["metadata"]["name"],
+            namespace=resource["metadata"]["namespace"],
+            spec=spec,
+            observation=observation,
+            previous_conditions=_previous_conditions(resource),
+            checksum=checksum,
+            now=self._now(),
+        )
+
+    def _report(self, resource: Mapping[str, Any], status: Mapping[str, Any]) -> None:
+        """Write the status if it changed, and post an Event per transition."""
+        previous = resource.get("status") or {}
+        metadata = resource["metadata"]
+        if any(previous.get(key) != value for key, value in status.items()):
+            self._kube.patch_status(metadata["namespace"], metadata["name"], status)
+        for note in transition_events(_previous_conditions(resource), status["conditions"]):
+            try:
+                self._kube.post_event(
+                    resource, type=note.type, reason=note.reason, message=note.message
+                )
+            except KubeError as error:
+                # An Event is a courtesy; the status already says it all.
+                logger.warning("could not post the %s Event: %s", note.reason, error)
+
+
+def _outcome(status: Mapping[str, Any], default: Result, requeue: Requeue | None) -> Outcome:
+    ready = next(
+        condition
+        for condition in status["conditions"]
+        if condition["type"] == ConditionType.READY.value
+    )
+    reason = str(ready["reason"])
+    if ready["status"] == "True":
+        result = Result.READY
+    elif reason in _DEGRADED_REASONS:
+        result = Result.DEGRADED
+    else:
+        result = default
+    return Outcome(result, reason, str(ready["message"]), requeue)
+
+
+def _generated_secret(owner: Owner) -> SecretName:
+    return SecretName(naming.generated_secret_name(owner.name))
+
+
+def _generation(resource: Mapping[str, Any]) -> int:
+    return int(resource["metadata"].get("generation") or 0)
+
+
+def _previous_conditions(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    conditions: list[Mapping[str, Any]] = (resource.get("status") or {}).get("conditions") or []
+    return conditions

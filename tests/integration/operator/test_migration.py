@@ -1,0 +1,129 @@
+"""A new image migrates the schema first: its Job runs before the Deployments change,
+and a failed migration leaves them as they were, with Degraded set.
+
+No kubelet runs the Job's pod here: each test reports the Job's end through
+its status subresource, as the pod would have made it (tests/support/kubelet.py).
+"""
+
+from __future__ import annotations
+
+from tests.support.cluster import Cluster, stays, wait_for
+from tests.support.ingest_service_builders import IMAGE, minimal_spec
+from tests.support.kubelet import finish_job
+from tests.support.operator import (
+    REACTION_SECONDS,
+    OperatorProcess,
+    condition,
+    create_and_roll_out,
+    events_about,
+    migration_jobs,
+    wait_for_condition,
+    wait_for_migration_job,
+)
+
+NAME = "shop"
+NEW_IMAGE = "registry.example.com/ingest-api:1.5.0"
+
+
+def deployment_images(cluster: Cluster, namespace: str) -> set[str]:
+    images = set()
+    for name in (f"{NAME}-api", f"{NAME}-worker"):
+        deployment = cluster.get("Deployment", namespace, name) or {}
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            images.add(container["image"])
+    return images
+
+
+def test_a_new_image_runs_its_migration_job_before_the_deployments_change(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    create_and_roll_out(cluster, namespace, NAME, minimal_spec())
+    (old_job,) = migration_jobs(cluster, namespace, NAME)
+
+    cluster.patch("IngestService", namespace, NAME, {"spec": {"image": NEW_IMAGE}})
+
+    job = wait_for_migration_job(cluster, namespace, NAME, NEW_IMAGE)
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["ingest-migrate"]
+    resource = wait_for_condition(
+        cluster, namespace, NAME, "Progressing", status="True", reason="Migrating"
+    )
+    assert job["metadata"]["name"] in condition(resource, "Progressing")["message"]
+    stays(
+        lambda: deployment_images(cluster, namespace) == {IMAGE},
+        duration=2,
+        message="the Deployments changed before the migration finished",
+    )
+
+    finish_job(cluster, namespace, job["metadata"]["name"], succeeded=True)
+
+    wait_for(
+        lambda: deployment_images(cluster, namespace) == {NEW_IMAGE},
+        timeout=REACTION_SECONDS,
+        message="both Deployments run the new image",
+    )
+    # The earlier image's Job has served its purpose and is pruned.
+    wait_for(
+        lambda: (
+            [j["metadata"]["name"] for j in migration_jobs(cluster, namespace, NAME)]
+            == [job["metadata"]["name"]]
+        ),
+        timeout=REACTION_SECONDS,
+        message=f"the old migration Job {old_job['metadata']['name']} is pruned",
+    )
+
+
+def test_a_failed_migration_stops_the_rollout_with_degraded_and_keeps_the_old_pods(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    create_and_roll_out(cluster, namespace, NAME, minimal_spec())
+    cluster.patch("IngestService", namespace, NAME, {"spec": {"image": NEW_IMAGE}})
+    job = wait_for_migration_job(cluster, namespace, NAME, NEW_IMAGE)
+
+    finish_job(cluster, namespace, job["metadata"]["name"], succeeded=False)
+
+    resource = wait_for_condition(
+        cluster, namespace, NAME, "Degraded", status="True", reason="MigrationFailed"
+    )
+    message = condition(resource, "Degraded")["message"]
+    assert message == (
+        f"Job {job['metadata']['name']} failed "
+        "(BackoffLimitExceeded: Job has reached the specified backoff limit)"
+    )
+    ready = condition(resource, "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "MigrationFailed")
+    assert "the pods already running are left as they are" in ready["message"]
+    wait_for(
+        lambda: any(
+            event["type"] == "Warning" and event["reason"] == "MigrationFailed"
+            for event in events_about(cluster, namespace, NAME)
+        ),
+        timeout=REACTION_SECONDS,
+        message="a Warning Event MigrationFailed",
+    )
+    stays(
+        lambda: deployment_images(cluster, namespace) == {IMAGE},
+        duration=2,
+        message="the Deployments changed although the migration failed",
+    )
+
+
+def test_a_spec_change_while_a_migration_runs_is_applied_at_once(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    create_and_roll_out(cluster, namespace, NAME, minimal_spec())
+    cluster.patch("IngestService", namespace, NAME, {"spec": {"image": NEW_IMAGE}})
+    wait_for_migration_job(cluster, namespace, NAME, NEW_IMAGE)
+
+    # Waiting for the Job must not park the resource: well within one 30 s poll.
+    cluster.patch("IngestService", namespace, NAME, {"spec": {"logLevel": "warning"}})
+
+    wait_for(
+        lambda: (
+            cluster.must_get("ConfigMap", namespace, f"{NAME}-config")["data"]["LOG_LEVEL"]
+            == "warning"
+        ),
+        timeout=5,
+        message="the ConfigMap follows the spec while the migration runs",
+    )
+    assert deployment_images(cluster, namespace) == {IMAGE}

@@ -1,0 +1,134 @@
+"""The RBAC in operator/deploy/ is enough, and no more than needed: the operator runs
+as an unprivileged user bound only to that ClusterRole (cluster-wide through a
+ClusterRoleBinding, or one namespace through a RoleBinding) and does its whole job.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import unique_name
+from tests.support.cluster import Cluster, wait_for
+from tests.support.ingest_service_builders import DB_SECRET, minimal_spec
+from tests.support.operator import (
+    REACTION_SECONDS,
+    OperatorProcess,
+    create_and_roll_out,
+    deploy_manifests,
+    events_about,
+    pod_template_annotations,
+    running_operator,
+)
+from tests.support.rbac import can_i, make_user_kubeconfig, user_cluster
+
+USER = "ingest-operator-test"
+NAME = "shop"
+CHECKSUM = "ingest.example.com/checksum"
+
+
+def manifest(kind: str) -> dict[str, Any]:
+    (found,) = [doc for doc in deploy_manifests("rbac.yaml") if doc["kind"] == kind]
+    return found
+
+
+@pytest.fixture(scope="module")
+def user_kubeconfig(kubeconfig: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_user_kubeconfig(kubeconfig, USER, tmp_path_factory.mktemp("rbac"))
+
+
+@pytest.fixture
+def cluster_role(cluster: Cluster) -> Iterator[str]:
+    """The ClusterRole of rbac.yaml, rules untouched, under a name of this test's."""
+    role = manifest("ClusterRole")
+    role["metadata"]["name"] = unique_name("ingest-operator")
+    cluster.apply(role)
+    yield role["metadata"]["name"]
+    cluster.delete("ClusterRole", None, role["metadata"]["name"])
+
+
+def binding(kind: str, name: str, role: str, namespace: str | None = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name}
+    if namespace:
+        metadata["namespace"] = namespace
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": kind,
+        "metadata": metadata,
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": USER}],
+    }
+
+
+def exercise_the_operator(cluster: Cluster, namespace: str, operator: OperatorProcess) -> None:
+    """Every kind of request the operator makes: apply, create, prune, status, Events, watches."""
+    create_and_roll_out(cluster, namespace, NAME, minimal_spec())
+    before = pod_template_annotations(cluster, namespace, f"{NAME}-api")[CHECKSUM]
+
+    rotated = base64.b64encode(b"postgresql://ingest:rbac-rotated@db/ingest").decode()
+    cluster.patch("Secret", namespace, DB_SECRET, {"data": {"url": rotated}})
+    cluster.patch("IngestService", namespace, NAME, {"spec": {"replicas": {"api": 1}}})
+
+    wait_for(
+        lambda: pod_template_annotations(cluster, namespace, f"{NAME}-api")[CHECKSUM] != before,
+        timeout=REACTION_SECONDS,
+        message="the rotated Secret is noticed (secrets watched and read)",
+    )
+    wait_for(
+        lambda: cluster.get("PodDisruptionBudget", namespace, f"{NAME}-api") is None,
+        timeout=REACTION_SECONDS,
+        message="the API's PodDisruptionBudget is pruned (delete allowed)",
+    )
+    assert {event["reason"] for event in events_about(cluster, namespace, NAME)} >= {
+        "Migrating",
+        "RollingOut",
+    }
+    assert "Forbidden" not in operator.log()
+    assert " 403 " not in operator.log()
+
+
+@pytest.mark.usefixtures("ingest_crd")
+def test_the_cluster_role_is_all_the_operator_needs_cluster_wide(
+    cluster: Cluster,
+    namespace: str,
+    cluster_role: str,
+    user_kubeconfig: Path,
+    operator_log: Path,
+) -> None:
+    name = unique_name("ingest-operator-test")
+    cluster.apply(binding("ClusterRoleBinding", name, cluster_role))
+    try:
+        as_user = user_cluster(user_kubeconfig)
+        # Granted exactly what it needs, and nothing it does not.
+        assert can_i(as_user, "patch", "deployments", namespace, group="apps")
+        assert can_i(as_user, "watch", "secrets", namespace)
+        assert not can_i(as_user, "delete", "deployments", namespace, group="apps")
+        assert not can_i(as_user, "list", "pods", namespace)
+        assert not can_i(as_user, "update", "ingestservices", namespace, group="ingest.example.com")
+        assert not can_i(as_user, "create", "namespaces", "")
+
+        with running_operator(str(user_kubeconfig), operator_log) as operator:
+            exercise_the_operator(cluster, namespace, operator)
+    finally:
+        cluster.delete("ClusterRoleBinding", None, name)
+
+
+@pytest.mark.usefixtures("ingest_crd")
+def test_a_role_binding_per_namespace_is_all_a_namespaced_operator_needs(
+    cluster: Cluster,
+    namespace: str,
+    cluster_role: str,
+    user_kubeconfig: Path,
+    operator_log: Path,
+) -> None:
+    cluster.apply(binding("RoleBinding", "ingest-operator", cluster_role, namespace))
+    as_user = user_cluster(user_kubeconfig)
+    assert can_i(as_user, "watch", "secrets", namespace)
+    assert not can_i(as_user, "watch", "secrets", "default")
+
+    with running_operator(str(user_kubeconfig), operator_log, namespaces=[namespace]) as operator:
+        exercise_the_operator(cluster, namespace, operator)

@@ -1,0 +1,115 @@
+"""What one reconciliation sends, prunes and waits for, from the rendered children."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ingest_operator.observing import MigrationPhase, MigrationState
+from ingest_operator.planning import (
+    BACKOFF_CAP_SECONDS,
+    MIGRATION_POLL_SECONDS,
+    Requeue,
+    child_key,
+    is_paused,
+    migration_job,
+    objects_to_apply,
+    requeue_delay,
+    restart_requested_at,
+    stale_children,
+)
+from tests.unit.operator.rendered_children import OWNER, render_children
+
+
+def desired() -> list[dict[str, Any]]:
+    return list(render_children().values())
+
+
+def kinds(objects: list[Any]) -> list[str]:
+    return sorted(obj["kind"] for obj in objects)
+
+
+def owned(kind: str, name: str, uid: str = OWNER.uid) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "metadata": {
+            "name": name,
+            "ownerReferences": [{"kind": "IngestService", "uid": uid, "controller": True}],
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "phase", [MigrationPhase.PENDING, MigrationPhase.RUNNING, MigrationPhase.FAILED]
+)
+def test_the_deployments_wait_for_a_successful_migration(phase: MigrationPhase) -> None:
+    applied = objects_to_apply(desired(), MigrationState(phase))
+
+    assert "Deployment" not in kinds(applied)
+    assert "Job" not in kinds(applied)
+    assert "ConfigMap" in kinds(applied)
+
+
+def test_after_the_migration_everything_but_the_job_is_applied() -> None:
+    applied = objects_to_apply(desired(), MigrationState(MigrationPhase.SUCCEEDED))
+
+    assert kinds(applied) == sorted(kind for kind in kinds(desired()) if kind != "Job")
+
+
+def test_the_migration_job_is_found_among_the_desired_objects() -> None:
+    job = migration_job(desired())
+
+    assert child_key(job) == ("Job", job["metadata"]["name"])
+    with pytest.raises(ValueError, match="exactly one migration Job"):
+        migration_job([obj for obj in desired() if obj["kind"] != "Job"])
+
+
+def test_only_children_of_this_owner_that_are_no_longer_desired_are_stale() -> None:
+    existing = [
+        owned("PodDisruptionBudget", "demo-api"),
+        owned("Job", "demo-migrate-00000000"),
+        owned("Job", "demo-migrate-11111111", uid="another-owner"),
+        {"kind": "Secret", "metadata": {"name": "demo-copied-labels"}},
+    ]
+
+    stale = stale_children(existing, desired(), OWNER.uid)
+
+    assert [child_key(obj) for obj in stale] == [("Job", "demo-migrate-00000000")]
+
+
+@pytest.mark.parametrize(
+    ("annotations", "paused"),
+    [
+        ({}, False),
+        ({"ingest.example.com/paused": "true"}, True),
+        ({"ingest.example.com/paused": " True "}, True),
+        ({"ingest.example.com/paused": "no"}, False),
+    ],
+)
+def test_the_pause_annotation(annotations: dict[str, str], paused: bool) -> None:
+    assert is_paused({"metadata": {"annotations": annotations}}) is paused
+
+
+def test_the_restart_annotation() -> None:
+    at = "2026-11-28T10:00:00Z"
+
+    assert restart_requested_at({"metadata": {}}) is None
+    assert (
+        restart_requested_at({"metadata": {"annotations": {"ingest.example.com/restartedAt": at}}})
+        == at
+    )
+
+
+def test_waiting_for_a_migration_polls_at_a_steady_pace() -> None:
+    assert (
+        requeue_delay(Requeue.POLL, 0) == requeue_delay(Requeue.POLL, 40) == MIGRATION_POLL_SECONDS
+    )
+
+
+def test_waiting_for_a_person_backs_off_up_to_a_cap() -> None:
+    delays = [requeue_delay(Requeue.BACKOFF, attempt) for attempt in range(8)]
+
+    assert delays[:3] == [5.0, 10.0, 20.0]
+    assert delays == sorted(delays)
+    assert requeue_delay(Requeue.BACKOFF, 10_000) == BACKOFF_CAP_SECONDS

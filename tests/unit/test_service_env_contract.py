@@ -1,0 +1,41 @@
+"""The contract between the operator and the service, checked from both ends:
+the two packages share no code, only these environment variable names."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest_api.core.config import Environment, Settings
+from ingest_operator.service_env import SERVICE_ENV_VARS, render_config_data
+from ingest_operator.spec import parse_spec
+from tests.support.ingest_service_builders import production_spec
+
+
+def test_every_variable_the_operator_renders_is_one_the_service_reads() -> None:
+    read_by_service = {name.upper() for name in Settings.model_fields}
+    assert read_by_service >= SERVICE_ENV_VARS, SERVICE_ENV_VARS - read_by_service
+
+
+def test_the_rendered_production_configuration_loads_in_the_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = render_config_data(parse_spec(production_spec()))
+    secrets = {
+        "DATABASE_URL": "postgresql://user:pw@db:5432/ingest",
+        "REDIS_URL": "redis://redis:6379/0",
+        "S3_ACCESS_KEY": "a-real-access-key",
+        "S3_SECRET_KEY": "a-real-secret-key-value",
+        "JWT_SECRET_KEY": "k" * 48,
+    }
+    assert set(config) | set(secrets) <= SERVICE_ENV_VARS
+
+    # As a pod gets them: environment variables, strings all.
+    for name, value in {**config, **secrets}.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert settings.environment is Environment.PRODUCTION
+    assert settings.cors_origins == json.loads(config["CORS_ORIGINS"])
+    assert settings.debug is False
