@@ -23,8 +23,14 @@ E2E_SCRIPT = REPO_ROOT / "hack" / "e2e.sh"
 
 @pytest.fixture
 def e2e_env(
-    postgres_service: Component, kube_service: Component, kube_api: kube_client.ApiClient
+    postgres_service: Component,
+    redis_service: Component,
+    minio_service: Component,
+    kube_service: Component,
+    kube_api: kube_client.ApiClient,
 ) -> Iterator[dict[str, str]]:
+    # Every component through its fixture (hack/e2e.sh would start what is
+    # missing itself): what the session starts, the session stops.
     suffix = uuid.uuid4().hex[:6]
     env = {
         **os.environ,
