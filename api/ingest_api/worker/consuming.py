@@ -29,7 +29,7 @@ import structlog
 from ingest_api.core.errors import IllegalTransition
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import WORKER_DEAD_LETTERS, WORKER_JOBS, WORKER_RECLAIMS
-from ingest_api.jobs import service as jobs
+from ingest_api.jobs import transitions
 from ingest_api.jobs.states import JobState
 from ingest_api.processing.errors import ProcessingError
 from ingest_api.processing.models import Limits
@@ -109,9 +109,11 @@ class MessageHandler:
     async def _dead_letter(self, delivery: Delivery, job_id: uuid.UUID | None) -> None:
         reason = f"the worker gave up after {delivery.deliveries - 1} deliveries of its message"
         if job_id is not None:
-            actor = jobs.Actor(self.actor_name, delivery.fields.get("request_id"))
+            actor = transitions.Actor(self.actor_name, delivery.fields.get("request_id"))
             await self.runtime.db.transaction(
-                lambda session: jobs.give_up(session, job_id=job_id, actor=actor, reason=reason)
+                lambda session: transitions.give_up(
+                    session, job_id=job_id, actor=actor, reason=reason
+                )
             )
         await self.consumer.dead_letter(delivery, reason)
         WORKER_DEAD_LETTERS.inc()
@@ -119,9 +121,11 @@ class MessageHandler:
         log.error("message dead-lettered", reason=reason)
 
     async def _process(self, message: JobMessage, delivery: Delivery) -> str:
-        actor = jobs.Actor(self.actor_name, message.request_id)
+        actor = transitions.Actor(self.actor_name, message.request_id)
         job = await self.runtime.db.transaction(
-            lambda session: jobs.begin_processing(session, job_id=message.job_id, actor=actor)
+            lambda session: transitions.begin_processing(
+                session, job_id=message.job_id, actor=actor
+            )
         )
         if job is None:
             return "skipped"
@@ -150,7 +154,7 @@ class MessageHandler:
         return await self._complete(job.id, processed, actor)
 
     async def _complete(
-        self, job_id: uuid.UUID, processed: ProcessedFile, actor: jobs.Actor
+        self, job_id: uuid.UUID, processed: ProcessedFile, actor: transitions.Actor
     ) -> str:
         result = {
             **processed.summary,
@@ -160,7 +164,7 @@ class MessageHandler:
         done = await self._finish(job_id, JobState.COMPLETED, actor, changes={"result": result})
         return "completed" if done else "cancelled"
 
-    async def _stopped(self, job_id: uuid.UUID, flags: StopFlags, actor: jobs.Actor) -> str:
+    async def _stopped(self, job_id: uuid.UUID, flags: StopFlags, actor: transitions.Actor) -> str:
         if flags.cancelled.is_set():
             return "cancelled"
         # Shutdown: hand the job back; its message stays pending for another
@@ -172,14 +176,14 @@ class MessageHandler:
         self,
         job_id: uuid.UUID,
         target: JobState,
-        actor: jobs.Actor,
+        actor: transitions.Actor,
         *,
         reason: str | None = None,
         changes: dict[str, object] | None = None,
     ) -> bool:
         try:
             moved = await self.runtime.db.transaction(
-                lambda session: jobs.finish_processing(
+                lambda session: transitions.finish_processing(
                     session,
                     job_id=job_id,
                     target=target,
@@ -203,7 +207,7 @@ class MessageHandler:
                     await self.consumer.keep_alive(message_id)
                     renewed = loop.time()
                 status = await self.runtime.db.read(
-                    lambda session: jobs.status_of(session, job_id=job_id)
+                    lambda session: transitions.status_of(session, job_id=job_id)
                 )
             except Exception as error:  # a blip must not stop the job itself
                 log.warning("could not renew the claim or read the job", error=str(error))
