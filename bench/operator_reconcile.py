@@ -18,8 +18,10 @@ For each N, in a fresh namespace each:
 The ratio says what the operator's watching, reading of Secrets, policy,
 ordering (migration first) and status reporting cost on top of the bare API
 writes. Needs the control plane (`hack/stack.sh up controlplane`); honours
-the INGEST_* variables as hack/stack.sh does. Figures vary with the machine
-and its load: compare the ratio, measured side by side.
+the INGEST_* variables as hack/stack.sh does. Each IngestService has one
+Service, and the local stack's Service range is a /24: N stays below 250.
+Figures vary with the machine and its load: compare the ratio, measured side
+by side.
 """
 
 from __future__ import annotations
@@ -91,6 +93,20 @@ def new_namespace(cluster: Cluster, label: str) -> str:
     return name
 
 
+def delete_namespace(cluster: Cluster, namespace: str) -> None:
+    """Delete the namespace and wait until it is gone.
+
+    The local stack's Service range is a /24: the next size's Services only
+    fit once this size's have released their cluster IPs.
+    """
+    cluster.delete("Namespace", None, namespace)
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while cluster.get("Namespace", None, namespace) is not None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"namespace {namespace} still exists")
+        time.sleep(POLL_SECONDS)
+
+
 def create_ingest_services(cluster: Cluster, namespace: str, size: int) -> list[dict[str, Any]]:
     return [
         cluster.create(ingest_service_manifest(namespace, f"svc-{index:04d}", minimal_spec()))
@@ -140,6 +156,8 @@ def time_operator(
         started = time.perf_counter()
         create_ingest_services(cluster, namespace, size)
         while rolled_out_count(cluster, namespace) < size:
+            if operator.process.poll() is not None:
+                raise RuntimeError(f"the operator exited ({operator.process.returncode})")
             if time.perf_counter() - started > TIMEOUT_SECONDS:
                 raise TimeoutError(f"{size} IngestServices not rolled out in {TIMEOUT_SECONDS}s")
             time.sleep(POLL_SECONDS)
@@ -150,7 +168,7 @@ def time_operator(
         stop.set()
         kubelet.join()
         operator.stop()
-        cluster.delete("Namespace", None, namespace)
+        delete_namespace(cluster, namespace)
 
 
 def time_kubectl(cluster: Cluster, kubectl: str, kubeconfig: str, size: int) -> tuple[float, int]:
@@ -171,10 +189,13 @@ def time_kubectl(cluster: Cluster, kubectl: str, kubeconfig: str, size: int) -> 
             command = [kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side"]
             command += ["--field-manager", "bench", "-f", manifest.name]
             started = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True)
-            return time.perf_counter() - started, len(objects)
+            applied = subprocess.run(command, check=False, capture_output=True, text=True)
+            elapsed = time.perf_counter() - started
+            if applied.returncode != 0:
+                raise RuntimeError(f"kubectl apply failed: {applied.stderr.strip()[-2000:]}")
+            return elapsed, len(objects)
     finally:
-        cluster.delete("Namespace", None, namespace)
+        delete_namespace(cluster, namespace)
 
 
 def print_table(rows: list[Row]) -> None:

@@ -25,7 +25,7 @@ import kopf
 from ingest_operator import naming
 from ingest_operator.child_events import fingerprint
 from ingest_operator.events import REPORTING_COMPONENT
-from ingest_operator.kube import KubeError
+from ingest_operator.kube import KubeError, NamespaceTerminating
 from ingest_operator.planning import Requeue, requeue_delay
 from ingest_operator.resolving import referenced_secret_names
 from ingest_operator.runtime import Runtime
@@ -124,6 +124,8 @@ def reconcile(
     except InvalidSpecError as error:
         runtime.warn(body, "InvalidSpec", str(error))
         raise kopf.PermanentError(str(error)) from error
+    except NamespaceTerminating:
+        return  # the namespace, and this resource with it, is on its way out
     except KubeError as error:
         runtime.warn(body, "ReconcileFailed", str(error))
         # Backing off as for a missing Secret, capped at five minutes.

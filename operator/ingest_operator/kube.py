@@ -12,6 +12,7 @@ type and turn it into a retry instead of a traceback:
 
     KubeError
     ├── Forbidden      403: the operator's RBAC lacks a verb (a deployment bug)
+    │   └── NamespaceTerminating  the namespace is being deleted: nothing to do
     ├── Conflict       409: someone else changed or created the object first
     ├── Invalid        400/422: the API server refused the object
     └── Unavailable    5xx, 429, timeouts, refused connections: try again later
@@ -61,6 +62,10 @@ class KubeError(Exception):
 
 class Forbidden(KubeError):
     pass
+
+
+class NamespaceTerminating(Forbidden):
+    """The namespace is being deleted, and the children with it: stop, do not retry."""
 
 
 class Conflict(KubeError):
@@ -306,11 +311,14 @@ class _NotFound(KubeError):
 
 
 def _translate(method: str, path: str, status: int, raw: bytes | str | None) -> KubeError:
-    detail = _status_message(raw)
-    message = f"{method} {path}: {status} {detail}".strip()
+    body = _status_body(raw)
+    message = f"{method} {path}: {status} {body.get('message') or ''}".strip()
     if status == _NOT_FOUND:
         return _NotFound(message)
     if status == 403:
+        causes = (body.get("details") or {}).get("causes") or []
+        if any(cause.get("reason") == "NamespaceTerminating" for cause in causes):
+            return NamespaceTerminating(message)
         return Forbidden(message)
     if status == 409:
         return Conflict(message)
@@ -321,15 +329,16 @@ def _translate(method: str, path: str, status: int, raw: bytes | str | None) -> 
     return KubeError(message)
 
 
-def _status_message(raw: bytes | str | None) -> str:
-    """The `message` of a metav1.Status body, which says what the server refused."""
+def _status_body(raw: bytes | str | None) -> dict[str, Any]:
+    """The metav1.Status the API server answers an error with (its message says why)."""
     if not raw:
-        return ""
+        return {}
     text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
     try:
-        return str(json.loads(text).get("message") or text)
-    except (ValueError, AttributeError):
-        return text
+        parsed = json.loads(text)
+    except ValueError:
+        return {"message": text}
+    return parsed if isinstance(parsed, dict) else {"message": text}
 
 
 def _kind_of(obj: Mapping[str, Any]) -> Kind:

@@ -25,7 +25,7 @@ from typing import Any, Final
 from ingest_operator import kube, metrics
 from ingest_operator.coalescing import ReconcileGate
 from ingest_operator.config import OperatorConfig
-from ingest_operator.kube import KubeClient, KubeError
+from ingest_operator.kube import KubeClient, KubeError, NamespaceTerminating
 from ingest_operator.planning import Requeue, requeue_delay
 from ingest_operator.reconciling import Outcome, Reconciler
 from ingest_operator.requeueing import Requeuer
@@ -97,6 +97,8 @@ class Runtime:
         namespace, name = key
         try:
             self.gate.request(key, lambda: self._measured(namespace, name))
+        except NamespaceTerminating:
+            logger.debug("%s/%s: its namespace is being deleted", namespace, name)
         except KubeError as error:
             logger.warning("reconciling %s/%s failed, will retry: %s", namespace, name, error)
             self._schedule(key, Requeue.BACKOFF)

@@ -86,7 +86,7 @@ def run_deployment_pods(cluster: Cluster, namespace: str, name: str, node: str) 
         ]
         return pods if len(pods) >= desired else None
 
-    for pod in wait_for(current_pods, timeout=10, message=f"{desired} pods of {name}"):
+    for pod in wait_for(current_pods, timeout=30, message=f"{desired} pods of {name}"):
         _run_pod(cluster, pod, node)
 
 
@@ -110,7 +110,8 @@ def _newest_template_hash(cluster: Cluster, namespace: str, deployment: str) -> 
         )
         return str(latest["metadata"]["labels"]["pod-template-hash"])
 
-    return wait_for(newest, timeout=10, message=f"a ReplicaSet of {deployment}")
+    # The Deployment controller can lag behind on a loaded machine.
+    return wait_for(newest, timeout=30, message=f"a ReplicaSet of {deployment}")
 
 
 def _run_pod(cluster: Cluster, pod: dict[str, Any], node: str) -> None:

@@ -9,6 +9,7 @@ on free ports, and a test can stop it and start another one mid-way.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import signal
 import subprocess
@@ -111,6 +112,16 @@ class OperatorProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def log_messages(self) -> list[str]:
+        """The message of each JSON log line; a line that is not JSON, as it is."""
+        messages = []
+        for line in self.log().splitlines():
+            try:
+                messages.append(str(json.loads(line)["message"]))
+            except (ValueError, KeyError, TypeError):
+                messages.append(line)
+        return messages
 
     def metrics(self) -> str:
         return httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from ingest_operator import kube
-from ingest_operator.kube import Forbidden, Invalid, KubeClient, Unavailable
+from ingest_operator.kube import (
+    Forbidden,
+    Invalid,
+    KubeClient,
+    NamespaceTerminating,
+    Unavailable,
+)
 
 
 class FakeResponse:
@@ -76,6 +82,19 @@ def test_errors_carry_the_api_servers_message(status: int, error: type[Exception
 
     with pytest.raises(error, match="secrets is forbidden"):
         kube_client.read(kube.SECRET, "team-a", "db")
+
+
+def test_a_namespace_being_deleted_is_told_apart_from_missing_rights() -> None:
+    refusal = {
+        "kind": "Status",
+        "message": 'configmaps "c" is forbidden: unable to create new content in namespace a',
+        "details": {"causes": [{"reason": "NamespaceTerminating", "field": "metadata.namespace"}]},
+    }
+    obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "a"}}
+    kube_client, _ = client((403, refusal))
+
+    with pytest.raises(NamespaceTerminating):
+        kube_client.apply(obj)
 
 
 def test_apply_is_a_forced_server_side_apply_as_the_operators_field_manager() -> None:
