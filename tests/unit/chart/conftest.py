@@ -16,7 +16,9 @@ from tests.support.chart import Helm, Manifest, helm_binary
 def helm() -> Helm:
     binary = helm_binary()
     if not binary.is_file():
-        pytest.skip(f"helm is not built yet ({binary}); run hack/build-tools.sh helm")
+        # `make test` builds the tools first; a missing helm is a broken setup,
+        # never a reason to pass without checking the chart.
+        pytest.fail(f"helm is not built yet ({binary}); run hack/build-tools.sh helm")
     return Helm(binary)
 
 
