@@ -180,7 +180,10 @@ def time_kubectl(cluster: Cluster, kubectl: str, kubeconfig: str, size: int) -> 
             metadata = resource["metadata"]
             owner = Owner(name=metadata["name"], namespace=namespace, uid=metadata["uid"])
             inputs = RenderInputs(
-                owner=owner, checksum=BASELINE_CHECKSUM, generated_jwt_secret=BASELINE_JWT_KEY
+                owner=owner,
+                checksum=BASELINE_CHECKSUM,
+                generated_jwt_secret=BASELINE_JWT_KEY,
+                database_digest=BASELINE_CHECKSUM,
             )
             objects += render_desired_objects(parse_spec(resource["spec"]), inputs)
         with tempfile.NamedTemporaryFile("w", suffix=".yaml") as manifest:

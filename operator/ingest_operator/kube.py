@@ -190,7 +190,7 @@ class KubeClient:
         """Create the object unless it exists; either way return what is stored.
 
         For objects that must never be updated (a Job's pod template is
-        immutable, and a migration runs once per image).
+        immutable, and a migration runs once per image and database).
         """
         metadata = obj["metadata"]
         kind = _kind_of(obj)

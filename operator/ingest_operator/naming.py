@@ -9,6 +9,7 @@ here stays a valid DNS label (63 characters).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from enum import StrEnum
 from typing import Final
@@ -74,10 +75,16 @@ def generated_secret_name(name: str) -> str:
     return f"{name}-generated"
 
 
-def migration_job_name(name: str, image: str) -> str:
-    """One Job per image: a new image migrates once, the same image never again."""
-    image_hash = hashlib.sha256(image.encode()).hexdigest()[:MIGRATION_HASH_LENGTH]
-    return f"{name}-migrate-{image_hash}"
+def migration_job_name(name: str, image: str, database_digest: str) -> str:
+    """One Job per image and database: each pair migrates once, the same pair never again.
+
+    `database_digest` stands for the database the Job migrates
+    (render.compute_database_digest), never its URL: the URL holds a password,
+    and a Job's name is seen by anyone who may list Jobs.
+    """
+    identity = json.dumps([image, database_digest], separators=(",", ":"))
+    identity_hash = hashlib.sha256(identity.encode()).hexdigest()[:MIGRATION_HASH_LENGTH]
+    return f"{name}-migrate-{identity_hash}"
 
 
 def version_label_value(image: str) -> str:

@@ -77,7 +77,7 @@ def observe_deployment(deployment: Mapping[str, Any]) -> DeploymentState:
 
 
 def observe_migration_job(job: Mapping[str, Any] | None) -> MigrationState:
-    """The state of the current image's migration Job (None: not created yet)."""
+    """The state of the current migration Job (None: not created yet)."""
     if job is None:
         return MigrationState(MigrationPhase.PENDING)
     name = (job.get("metadata") or {}).get("name")

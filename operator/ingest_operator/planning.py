@@ -2,10 +2,10 @@
 
 render.py says what should exist; this module says what to send now and
 what to remove: the migration Job is created once and never applied (its pod
-template is immutable), the Deployments wait until the current image's
-migration has succeeded, and owned children that dropped out of the desired
-set are pruned. It also reads the IngestService's own annotations (pause,
-restart) and spaces out retries.
+template is immutable), the Deployments wait until the migration of the
+current image and database has succeeded, and owned children that dropped
+out of the desired set are pruned. It also reads the IngestService's own
+annotations (pause, restart) and spaces out retries.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ ChildKey = tuple[str, str]
 
 # Kinds whose members can leave the desired set: the generated Secret (once a
 # jwtSecretRef is set), PodDisruptionBudgets (below two replicas) and the
-# Jobs of earlier images. Only these are listed for pruning, which keeps
-# each reconciliation to three list calls instead of six.
+# Jobs of earlier images or databases. Only these are listed for pruning,
+# which keeps each reconciliation to three list calls instead of six.
 PRUNABLE_KINDS: Final = ("Secret", "PodDisruptionBudget", "Job")
 
 # Waiting for a migration Job: the Job's own watch event says when it ends;
@@ -48,7 +48,7 @@ def child_key(obj: Mapping[str, Any]) -> ChildKey:
 
 
 def migration_job(desired: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
-    """The current image's migration Job among the desired objects."""
+    """The migration Job of the current image and database among the desired objects."""
     jobs = [obj for obj in desired if obj["kind"] == "Job"]
     if len(jobs) != 1:
         raise ValueError(f"expected exactly one migration Job, rendered {len(jobs)}")
@@ -59,7 +59,7 @@ def objects_to_apply(
     desired: Sequence[Mapping[str, Any]], migration: MigrationState
 ) -> list[Mapping[str, Any]]:
     """What server-side apply sends now: all but the Job, and the Deployments only once
-    the current image's migration has succeeded (until then they stay as they are)."""
+    the current migration Job has succeeded (until then they stay as they are)."""
     migrated = migration.phase is MigrationPhase.SUCCEEDED
     return [
         obj for obj in desired if obj["kind"] != "Job" and (migrated or obj["kind"] != "Deployment")

@@ -77,8 +77,9 @@ def render_migration_pod_template(spec: IngestServiceSpec, inputs: PodInputs) ->
         **_container("migrate", MIGRATION_COMMAND, spec, spec.resources.api),
         "env": _env(spec, inputs.name, include_api_only=False),
     }
-    # A Job's pod template is immutable, and one Job runs per image: no
-    # checksum, or a rotated Secret would make the Job impossible to apply.
+    # A Job's pod template is immutable, and one Job runs per image and
+    # database (its name says which): no checksum, or a rotated Secret would
+    # make the Job impossible to apply.
     template = _pod_template(spec, inputs, Component.MIGRATION, container, rolled_by_checksum=False)
     template["spec"]["restartPolicy"] = "Never"
     return template

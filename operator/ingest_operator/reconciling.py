@@ -9,8 +9,8 @@ nothing.
 
 The order matters. Referenced Secrets are read and judged before anything
 is sent, so a missing Secret or a policy violation rolls out nothing new;
-the migration Job of the current image is created (once) before the
-Deployments, which keep their old pods until it has succeeded.
+the migration Job of the current image and database is created (once)
+before the Deployments, which keep their old pods until it has succeeded.
 """
 
 from __future__ import annotations
@@ -44,7 +44,13 @@ from ingest_operator.planning import (
     stale_children,
 )
 from ingest_operator.policy import Violation, evaluate_policy
-from ingest_operator.render import Owner, RenderInputs, compute_checksum, render_desired_objects
+from ingest_operator.render import (
+    Owner,
+    RenderInputs,
+    compute_checksum,
+    compute_database_digest,
+    render_desired_objects,
+)
 from ingest_operator.resolving import SecretResolution, referenced_secret_names, resolve_secrets
 from ingest_operator.service_env import GENERATED_JWT_SECRET_KEY, render_config_data
 from ingest_operator.spec import IngestServiceSpec, SecretName, parse_spec
@@ -183,6 +189,7 @@ class Reconciler:
             checksum=checksum,
             generated_jwt_secret=read.generated_jwt_key,
             restarted_at=restart_requested_at(resource),
+            database_digest=compute_database_digest(resolution.database_settings),
         )
         desired = render_desired_objects(spec, inputs)
         job = self._written(self._kube.create_once(migration_job(desired)))

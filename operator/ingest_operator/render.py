@@ -3,14 +3,15 @@
 Rendering is a function of the spec and a few resolved inputs, with no I/O,
 so a unit test can check every object, and the apply step can send the
 result as it is with server-side apply. What the operator must read first
-(the owner's uid, the generated JWT key, the Secrets behind the checksum)
-arrives in RenderInputs.
+(the owner's uid, the generated JWT key, the Secrets behind the checksum and
+the database digest) arrives in RenderInputs.
 
 The result is the whole desired set: the apply step deletes owned children
 that are no longer in it (a PodDisruptionBudget after scaling below two
-replicas, the generated Secret once a jwtSecretRef is set, older migration
-Jobs). The migration Job's pod template is immutable once created, so the
-apply step creates that Job when absent and never updates it.
+replicas, the generated Secret once a jwtSecretRef is set, the migration
+Jobs of earlier images or databases). The migration Job's pod template is
+immutable once created, so the apply step creates that Job when absent and
+never updates it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class RenderInputs:
     owner: Owner
     # compute_checksum(config data, referenced Secret data).
     checksum: str
+    # compute_database_digest(the resolved database settings): names the
+    # migration Job together with the image.
+    database_digest: str
     # The JWT key the operator generated and keeps; required without a jwtSecretRef.
     generated_jwt_secret: str | None = None
     # The restart annotation's value, copied to pod templates to roll the pods.
@@ -63,18 +67,21 @@ class MissingRenderInputError(ValueError):
 def compute_checksum(
     config_data: Mapping[str, str], secret_data: Mapping[str, Mapping[str, str]]
 ) -> str:
-    """A SHA-256 over the ConfigMap's data and the referenced Secrets' keys.
+    """A SHA-256 over the ConfigMap's data and the referenced Secrets' keys."""
+    return _sha256_of({"config": config_data, "secrets": secret_data})
 
-    Canonical JSON (sorted keys, fixed separators) makes it independent of
-    dict order, so the same inputs never roll the pods.
+
+def compute_database_digest(database_settings: Mapping[str, str]) -> str:
+    """A SHA-256 over the settings that choose the database (its URL).
+
+    The migration Job's name covers it, so pointing the service at another
+    database (another Secret, or new content in the same one) runs the
+    migration again. The URL holds a password: only a truncated hash over
+    this digest leaves the operator, in the Job's name. A rotated password
+    is a new URL too, and so migrates again: the migration is idempotent,
+    and it proves the new URL works before any pod switches to it.
     """
-    payload = json.dumps(
-        {"config": config_data, "secrets": secret_data},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return _sha256_of({"database": database_settings})
 
 
 def render_desired_objects(spec: IngestServiceSpec, inputs: RenderInputs) -> list[dict[str, Any]]:
@@ -200,7 +207,7 @@ def render_pod_disruption_budget(
 
 
 def render_migration_job(spec: IngestServiceSpec, inputs: RenderInputs) -> dict[str, Any]:
-    job_name = naming.migration_job_name(inputs.owner.name, spec.image)
+    job_name = naming.migration_job_name(inputs.owner.name, spec.image, inputs.database_digest)
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -234,6 +241,13 @@ def _metadata(
         "labels": naming.standard_labels(inputs.owner.name, component, spec.image),
         "ownerReferences": [owner_reference(inputs.owner)],
     }
+
+
+def _sha256_of(payload: Mapping[str, Any]) -> str:
+    """Canonical JSON (sorted keys, fixed separators): the same data, whatever the
+    dict order, gives the same digest, so unchanged inputs never roll or migrate."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _pod_inputs(inputs: RenderInputs) -> PodInputs:

@@ -1,17 +1,20 @@
 """Resolves the spec's Secret references against the Secrets the operator read.
 
 CEL cannot read Secrets, so what the production policy says about credentials,
-and what the pods' checksum covers, starts here. Pure: the apply step fetches
-the Secrets named by `referenced_secret_names`, decodes their data and passes
-it in; this module says what each reference holds and which ones dangle.
+what the pods' checksum covers and which database the migration Job migrates
+start here. Pure: the apply step fetches the Secrets named by
+`referenced_secret_names`, decodes their data and passes it in; this module
+says what each reference holds and which ones dangle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from ingest_operator.service_env import (
+    DATABASE_URL,
     JWT_SECRET_KEY,
     S3_ACCESS_KEY,
     S3_SECRET_KEY,
@@ -22,6 +25,10 @@ from ingest_operator.spec import IngestServiceSpec, SecretKey, SecretName
 
 # Secret name -> key -> decoded value, as the apply step read them.
 SecretData = Mapping[str, Mapping[str, str]]
+
+# The variables that choose the database the migration Job migrates. The
+# schema lives in that database, so a new value needs a migration of its own.
+DATABASE_ENV_VARS: Final = frozenset({DATABASE_URL})
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,9 @@ class SecretResolution:
     missing: tuple[MissingSecretKey, ...]
     # Only the keys the pods read, so rotating an unrelated key rolls nothing.
     checksum_data: Mapping[str, Mapping[str, str]]
+    # The values of DATABASE_ENV_VARS, by variable name: what the migration
+    # Job's name covers (through a digest), so another database migrates again.
+    database_settings: Mapping[str, str]
 
 
 def referenced_secret_names(
@@ -90,7 +100,14 @@ def resolve_secrets(
             s3_secret_key=found[S3_SECRET_KEY],
         )
     )
-    return SecretResolution(values=values, missing=tuple(missing), checksum_data=checksum_data)
+    return SecretResolution(
+        values=values,
+        missing=tuple(missing),
+        checksum_data=checksum_data,
+        database_settings={
+            env_var: value for env_var, value in found.items() if env_var in DATABASE_ENV_VARS
+        },
+    )
 
 
 def _lookup(env_var: SecretEnvVar, secrets: SecretData) -> str | None:

@@ -279,8 +279,8 @@ def _describe_migration(migration: MigrationState) -> str:
     if migration.phase is MigrationPhase.FAILED:
         return f"{job} failed ({migration.message})"
     if migration.phase is MigrationPhase.RUNNING:
-        return f"{job} is migrating the database schema for the new image"
-    return "the database schema migration for the new image is about to start"
+        return f"{job} is migrating the database schema for the current image and database"
+    return "the database schema migration for the current image and database is about to start"
 
 
 def _status(value: bool) -> ConditionStatus:

@@ -42,7 +42,8 @@ def install_crd(cluster: Cluster) -> None:
         stored = cluster.get("CustomResourceDefinition", None, crd["metadata"]["name"]) or {}
         return any(
             condition["type"] == "Established" and condition["status"] == "True"
-            for condition in stored.get("status", {}).get("conditions", [])
+            # A CRD just created has `conditions: null` until the API server looks at it.
+            for condition in (stored.get("status") or {}).get("conditions") or []
         )
 
     wait_for(established, timeout=30, message="the IngestService CRD is established")
@@ -260,13 +261,17 @@ def migration_jobs(cluster: Cluster, namespace: str, instance: str) -> list[dict
 
 
 def wait_for_migration_job(
-    cluster: Cluster, namespace: str, instance: str, image: str
+    cluster: Cluster, namespace: str, instance: str, image: str, *, other_than: str | None = None
 ) -> dict[str, Any]:
-    """The migration Job of `image` (the only Job that runs it)."""
+    """A migration Job of `image`; with `other_than`, one of another name (a new
+    database brings a new Job for the same image)."""
 
     def job_of_image() -> dict[str, Any] | None:
         for job in migration_jobs(cluster, namespace, instance):
-            if job["spec"]["template"]["spec"]["containers"][0]["image"] == image:
+            if (
+                job["spec"]["template"]["spec"]["containers"][0]["image"] == image
+                and job["metadata"]["name"] != other_than
+            ):
                 return job
         return None
 

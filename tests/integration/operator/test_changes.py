@@ -6,12 +6,18 @@ from __future__ import annotations
 import base64
 
 from tests.support.cluster import Cluster, stays, wait_for
-from tests.support.ingest_service_builders import DB_SECRET, S3_SECRET, minimal_spec
+from tests.support.ingest_service_builders import (
+    DB_SECRET,
+    REDIS_SECRET,
+    S3_SECRET,
+    minimal_spec,
+)
 from tests.support.operator import (
     REACTION_SECONDS,
     OperatorProcess,
     condition,
     create_and_roll_out,
+    migration_jobs,
     pod_template_annotations,
     wait_for_condition,
 )
@@ -142,6 +148,7 @@ def test_rotating_a_referenced_secret_rolls_the_pods(
     resource = create_and_roll_out(cluster, namespace, NAME, minimal_spec())
     before = resource["status"]["secretsHash"]
     assert checksum(cluster, namespace, WORKER) == before
+    (job,) = migration_jobs(cluster, namespace, NAME)
 
     # A key no pod reads changes nothing.
     unused = base64.b64encode(b"not-read-by-any-pod").decode()
@@ -152,14 +159,19 @@ def test_rotating_a_referenced_secret_rolls_the_pods(
         message="an unrelated key rolled the pods",
     )
 
-    rotated = base64.b64encode(b"postgresql://ingest:rotated-9d1c@db.internal/ingest").decode()
-    cluster.patch("Secret", namespace, DB_SECRET, {"data": {"url": rotated}})
+    # Not the database's Secret: a new database URL migrates first (test_migration.py).
+    rotated = base64.b64encode(b"redis://:rotated-9d1c@redis.internal:6379/0").decode()
+    cluster.patch("Secret", namespace, REDIS_SECRET, {"data": {"url": rotated}})
 
     wait_for(
         lambda: checksum(cluster, namespace, WORKER) != before,
         timeout=REACTION_SECONDS,
         message="the worker's checksum changes",
     )
+    # The database is the same: the rotation runs no migration.
+    assert [j["metadata"]["uid"] for j in migration_jobs(cluster, namespace, NAME)] == [
+        job["metadata"]["uid"]
+    ]
     after = checksum(cluster, namespace, WORKER)
     assert checksum(cluster, namespace, API) == after
     wait_for(

@@ -1,5 +1,5 @@
-"""A new image migrates the schema first: its Job runs before the Deployments change,
-and a failed migration leaves them as they were, with Degraded set.
+"""A new image or a new database migrates the schema first: its Job runs before the
+Deployments change, and a failed migration leaves them as they were, with Degraded set.
 
 No kubelet runs the Job's pod here: each test reports the Job's end through
 its status subresource, as the pod would have made it (tests/support/kubelet.py).
@@ -7,8 +7,13 @@ its status subresource, as the pod would have made it (tests/support/kubelet.py)
 
 from __future__ import annotations
 
+import base64
+import json
+
+import pytest
+
 from tests.support.cluster import Cluster, stays, wait_for
-from tests.support.ingest_service_builders import IMAGE, minimal_spec
+from tests.support.ingest_service_builders import DB_SECRET, IMAGE, minimal_spec
 from tests.support.kubelet import finish_job
 from tests.support.operator import (
     REACTION_SECONDS,
@@ -17,12 +22,18 @@ from tests.support.operator import (
     create_and_roll_out,
     events_about,
     migration_jobs,
+    pod_template_annotations,
+    secret_manifest,
     wait_for_condition,
     wait_for_migration_job,
 )
 
 NAME = "shop"
 NEW_IMAGE = "registry.example.com/ingest-api:1.5.0"
+# A new, empty database: the platform team moved the service, the image stays.
+NEW_DATABASE_URL = "postgresql://ingest:db-password-5e8b02@db-new.internal:5432/ingest"
+NEW_DB_SECRET = "ingest-db-new"
+CHECKSUM = "ingest.example.com/checksum"
 
 
 def deployment_images(cluster: Cluster, namespace: str) -> set[str]:
@@ -32,6 +43,17 @@ def deployment_images(cluster: Cluster, namespace: str) -> set[str]:
         for container in deployment["spec"]["template"]["spec"]["containers"]:
             images.add(container["image"])
     return images
+
+
+def template_checksums(cluster: Cluster, namespace: str) -> set[str | None]:
+    return {
+        pod_template_annotations(cluster, namespace, f"{NAME}-{role}").get(CHECKSUM)
+        for role in ("api", "worker")
+    }
+
+
+def job_names(cluster: Cluster, namespace: str) -> list[str]:
+    return [job["metadata"]["name"] for job in migration_jobs(cluster, namespace, NAME)]
 
 
 def test_a_new_image_runs_its_migration_job_before_the_deployments_change(
@@ -70,6 +92,69 @@ def test_a_new_image_runs_its_migration_job_before_the_deployments_change(
         ),
         timeout=REACTION_SECONDS,
         message=f"the old migration Job {old_job['metadata']['name']} is pruned",
+    )
+
+
+def point_at_the_new_database(cluster: Cluster, namespace: str, how: str) -> None:
+    encoded = base64.b64encode(NEW_DATABASE_URL.encode()).decode()
+    if how == "new-content":
+        cluster.patch("Secret", namespace, DB_SECRET, {"data": {"url": encoded}})
+        return
+    cluster.create(secret_manifest(namespace, NEW_DB_SECRET, {"url": NEW_DATABASE_URL}))
+    cluster.patch(
+        "IngestService",
+        namespace,
+        NAME,
+        {"spec": {"postgres": {"urlSecretRef": {"name": NEW_DB_SECRET}}}},
+    )
+
+
+@pytest.mark.parametrize("how", ["new-content", "another-secret"])
+def test_a_new_database_runs_its_migration_job_before_the_deployments_change(
+    how: str, cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    create_and_roll_out(cluster, namespace, NAME, minimal_spec())
+    (old_job,) = job_names(cluster, namespace)
+    old_checksums = template_checksums(cluster, namespace)
+
+    point_at_the_new_database(cluster, namespace, how)
+
+    job = wait_for_migration_job(cluster, namespace, NAME, IMAGE, other_than=old_job)
+    name = job["metadata"]["name"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["ingest-migrate"]
+    # The name covers the database through a short hash; the URL is nowhere in the Job.
+    assert name.startswith(f"{NAME}-migrate-")
+    assert NEW_DATABASE_URL not in json.dumps(job)
+    resource = wait_for_condition(
+        cluster, namespace, NAME, "Progressing", status="True", reason="Migrating"
+    )
+    assert name in condition(resource, "Progressing")["message"]
+    stays(
+        lambda: template_checksums(cluster, namespace) == old_checksums,
+        duration=2,
+        message="the Deployments changed before the new database was migrated",
+    )
+
+    finish_job(cluster, namespace, name, succeeded=True)
+
+    wait_for(
+        lambda: (
+            len(checksums := template_checksums(cluster, namespace)) == 1
+            and checksums != old_checksums
+        ),
+        timeout=REACTION_SECONDS,
+        message="both Deployments roll to the new database's pod template",
+    )
+    wait_for(
+        lambda: job_names(cluster, namespace) == [name],
+        timeout=REACTION_SECONDS,
+        message=f"the old database's migration Job {old_job} is pruned",
+    )
+    stays(
+        lambda: job_names(cluster, namespace) == [name],
+        duration=2,
+        message="a migration Job came back or another one started",
     )
 
 

@@ -15,14 +15,17 @@ import pytest
 from tests.conftest import unique_name
 from tests.support.cluster import Cluster, wait_for
 from tests.support.ingest_service_builders import DB_SECRET, minimal_spec
+from tests.support.kubelet import finish_job
 from tests.support.operator import (
     REACTION_SECONDS,
     OperatorProcess,
     create_and_roll_out,
     deploy_manifests,
     events_about,
+    migration_jobs,
     pod_template_annotations,
     running_operator,
+    wait_for_migration_job,
 )
 from tests.support.rbac import can_i, make_user_kubeconfig, user_cluster
 
@@ -66,12 +69,19 @@ def binding(kind: str, name: str, role: str, namespace: str | None = None) -> di
 
 def exercise_the_operator(cluster: Cluster, namespace: str, operator: OperatorProcess) -> None:
     """Every kind of request the operator makes: apply, create, prune, status, Events, watches."""
-    create_and_roll_out(cluster, namespace, NAME, minimal_spec())
+    spec = minimal_spec()
+    create_and_roll_out(cluster, namespace, NAME, spec)
     before = pod_template_annotations(cluster, namespace, f"{NAME}-api")[CHECKSUM]
+    (first_job,) = migration_jobs(cluster, namespace, NAME)
 
+    # A new database URL: a second migration Job, the first one pruned.
     rotated = base64.b64encode(b"postgresql://ingest:rbac-rotated@db/ingest").decode()
     cluster.patch("Secret", namespace, DB_SECRET, {"data": {"url": rotated}})
     cluster.patch("IngestService", namespace, NAME, {"spec": {"replicas": {"api": 1}}})
+    job = wait_for_migration_job(
+        cluster, namespace, NAME, spec["image"], other_than=first_job["metadata"]["name"]
+    )
+    finish_job(cluster, namespace, job["metadata"]["name"], succeeded=True)
 
     wait_for(
         lambda: pod_template_annotations(cluster, namespace, f"{NAME}-api")[CHECKSUM] != before,
@@ -82,6 +92,11 @@ def exercise_the_operator(cluster: Cluster, namespace: str, operator: OperatorPr
         lambda: cluster.get("PodDisruptionBudget", namespace, f"{NAME}-api") is None,
         timeout=REACTION_SECONDS,
         message="the API's PodDisruptionBudget is pruned (delete allowed)",
+    )
+    wait_for(
+        lambda: cluster.get("Job", namespace, first_job["metadata"]["name"]) is None,
+        timeout=REACTION_SECONDS,
+        message="the first migration Job is pruned (delete allowed)",
     )
     assert {event["reason"] for event in events_about(cluster, namespace, NAME)} >= {
         "Migrating",

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest_operator.render import Owner, RenderInputs, render_desired_objects
+from ingest_operator.render import (
+    Owner,
+    RenderInputs,
+    compute_database_digest,
+    render_desired_objects,
+)
 from ingest_operator.spec import parse_spec
-from tests.support.ingest_service_builders import GENERATED_JWT_VALUE, minimal_spec
+from tests.support.ingest_service_builders import (
+    DATABASE_URL_VALUE,
+    GENERATED_JWT_VALUE,
+    minimal_spec,
+)
 
 OWNER = Owner(name="demo", namespace="team-a", uid="0b9a4c1e-7d51-4f0e-9a57-3c1d2e8f6a10")
 CHECKSUM = "c" * 64
+# The digest a reconciliation computes from the builders' database Secret.
+DATABASE_DIGEST = compute_database_digest({"DATABASE_URL": DATABASE_URL_VALUE})
 
 # (kind, name) -> object
 Children = dict[tuple[str, str], dict[str, Any]]
@@ -22,6 +33,7 @@ def render_children(raw: dict[str, Any] | None = None, **inputs: Any) -> Childre
         owner=OWNER,
         checksum=inputs.pop("checksum", CHECKSUM),
         generated_jwt_secret=inputs.pop("generated_jwt_secret", GENERATED_JWT_VALUE),
+        database_digest=inputs.pop("database_digest", DATABASE_DIGEST),
         **inputs,
     )
     return {

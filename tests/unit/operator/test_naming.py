@@ -12,27 +12,34 @@ DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
+DATABASE_DIGEST = "d" * 64
+
+
 def test_the_longest_allowed_name_gives_valid_child_names() -> None:
     name = "a" * naming.MAX_NAME_LENGTH
     image = "registry.example.com/ingest-api:1.4.2"
+    migration = naming.migration_job_name(name, image, DATABASE_DIGEST)
     children = [
         naming.api_name(name),
         naming.worker_name(name),
         naming.config_map_name(name),
         naming.generated_secret_name(name),
-        naming.migration_job_name(name, image),
+        migration,
     ]
     for child in children:
         assert len(child) <= 63, child
         assert DNS_LABEL.match(child), child
     # The cap is tight: the Job's name uses all 63 characters.
-    assert len(naming.migration_job_name(name, image)) == 63
+    assert len(migration) == 63
 
 
-def test_the_migration_job_name_depends_only_on_the_image() -> None:
-    first = naming.migration_job_name("demo", "r.example.com/i:1")
-    assert first == naming.migration_job_name("demo", "r.example.com/i:1")
-    assert first != naming.migration_job_name("demo", "r.example.com/i:2")
+def test_the_migration_job_name_depends_on_the_image_and_the_database() -> None:
+    first = naming.migration_job_name("demo", "r.example.com/i:1", DATABASE_DIGEST)
+
+    assert first == naming.migration_job_name("demo", "r.example.com/i:1", DATABASE_DIGEST)
+    assert first != naming.migration_job_name("demo", "r.example.com/i:2", DATABASE_DIGEST)
+    assert first != naming.migration_job_name("demo", "r.example.com/i:1", "e" * 64)
+    assert re.fullmatch("demo-migrate-[0-9a-f]{8}", first)
 
 
 @pytest.mark.parametrize(

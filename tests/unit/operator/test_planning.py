@@ -78,6 +78,17 @@ def test_only_children_of_this_owner_that_are_no_longer_desired_are_stale() -> N
     assert [child_key(obj) for obj in stale] == [("Job", "demo-migrate-00000000")]
 
 
+def test_the_job_of_the_previous_database_is_stale_once_the_database_changes() -> None:
+    previous = migration_job(list(render_children(database_digest="a" * 64).values()))
+    current = list(render_children(database_digest="b" * 64).values())
+    existing = [owned("Job", previous["metadata"]["name"])]
+
+    assert child_key(migration_job(current)) != child_key(previous)
+    assert [child_key(obj) for obj in stale_children(existing, current, OWNER.uid)] == [
+        child_key(previous)
+    ]
+
+
 @pytest.mark.parametrize(
     ("annotations", "paused"),
     [

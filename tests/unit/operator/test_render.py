@@ -5,18 +5,27 @@ from __future__ import annotations
 import base64
 import json
 import re
+from typing import Any
 
 import pytest
 
 from ingest_operator import naming
-from ingest_operator.render import MissingRenderInputError, compute_checksum
+from ingest_operator.render import (
+    MissingRenderInputError,
+    compute_checksum,
+    compute_database_digest,
+)
 from ingest_operator.resolving import resolve_secrets
 from ingest_operator.service_env import render_config_data
 from ingest_operator.spec import IngestServiceSpec, SecretName, parse_spec
 from tests.support.ingest_service_builders import (
+    ADMIN_SECRET,
+    DATABASE_URL_VALUE,
     DB_SECRET,
     GENERATED_JWT_VALUE,
     IMAGE,
+    JWT_SECRET,
+    REDIS_SECRET,
     S3_SECRET,
     minimal_spec,
     referenced_secrets,
@@ -24,6 +33,7 @@ from tests.support.ingest_service_builders import (
 )
 from tests.unit.operator.rendered_children import (
     CHECKSUM,
+    DATABASE_DIGEST,
     OWNER,
     migration_job,
     render_children,
@@ -38,7 +48,7 @@ GENERATED = SecretName("demo-generated")
 def test_a_minimal_spec_renders_every_child() -> None:
     objects = render_children()
 
-    migration = naming.migration_job_name("demo", IMAGE)
+    migration = naming.migration_job_name("demo", IMAGE, DATABASE_DIGEST)
     assert list(objects) == [
         ("Secret", "demo-generated"),
         ("ConfigMap", "demo-config"),
@@ -215,6 +225,84 @@ def test_the_migration_job_is_named_after_the_image() -> None:
     assert first.startswith("demo-migrate-")
     assert len(first) == len("demo-migrate-") + 8
     assert newer["metadata"]["name"] != first
+
+
+def _migration_job_name(
+    raw: dict[str, Any], secrets: dict[str, dict[str, str]], **inputs: Any
+) -> str:
+    """The Job's name as a reconciliation renders it, from the spec and the Secrets it read."""
+    spec = parse_spec(raw)
+    resolution = resolve_secrets(spec, secrets, GENERATED)
+    children = render_children(
+        raw,
+        checksum=compute_checksum(render_config_data(spec), resolution.checksum_data),
+        database_digest=compute_database_digest(resolution.database_settings),
+        **inputs,
+    )
+    return str(migration_job(children)["metadata"]["name"])
+
+
+def test_a_new_database_url_gets_a_new_migration_job() -> None:
+    raw = spec_with_every_reference()
+    before = _migration_job_name(raw, referenced_secrets())
+    moved = referenced_secrets()
+    moved[DB_SECRET]["url"] = "postgresql://ingest:db-password-7f3a91@db-new.internal:5432/ingest"
+
+    assert _migration_job_name(raw, moved) != before
+
+
+def test_another_database_secret_gets_a_new_migration_job_unless_its_url_is_the_same() -> None:
+    raw = spec_with_every_reference()
+    before = _migration_job_name(raw, referenced_secrets())
+    raw["postgres"] = {"urlSecretRef": {"name": "ingest-db-restored", "key": "dsn"}}
+    other = {**referenced_secrets(), "ingest-db-restored": {"dsn": "postgresql://x@restored/db"}}
+    copied = {**referenced_secrets(), "ingest-db-restored": {"dsn": DATABASE_URL_VALUE}}
+
+    assert _migration_job_name(raw, other) != before
+    # The same database under another Secret: the schema is there already.
+    assert _migration_job_name(raw, copied) == before
+
+
+@pytest.mark.parametrize(
+    ("secret", "key", "value"),
+    [
+        (REDIS_SECRET, "url", "redis://:redis-password-rotated@redis.internal:6379/0"),
+        (S3_SECRET, "secretKey", "s3-secret-key-rotated-771f"),
+        (JWT_SECRET, "jwtSecretKey", "jwt-signing-key-rotated-9c1d5e7a2b4f6a8c0e2d4f6a"),
+        (ADMIN_SECRET, "password", "admin-password-rotated-55e1"),
+        # A key of the database Secret that no pod reads.
+        (DB_SECRET, "readOnlyUrl", "postgresql://reader@replica.internal/ingest"),
+    ],
+)
+def test_other_secret_changes_keep_the_migration_job(secret: str, key: str, value: str) -> None:
+    raw = spec_with_every_reference()
+    before = _migration_job_name(raw, referenced_secrets())
+    changed = referenced_secrets()
+    changed[secret] = {**changed[secret], key: value}
+
+    assert _migration_job_name(raw, changed) == before
+
+
+def test_configuration_and_restarts_keep_the_migration_job() -> None:
+    raw = spec_with_every_reference()
+    secrets = referenced_secrets()
+    before = _migration_job_name(raw, secrets)
+    changed = {
+        **raw,
+        "logLevel": "debug",
+        "replicas": {"api": 3, "worker": 4},
+        "s3": {**raw["s3"], "bucket": "other-bucket"},
+    }
+
+    assert _migration_job_name(changed, secrets, restarted_at="2025-01-01T00:00:00Z") == before
+
+
+def test_the_database_digest_is_a_sha256_hex_digest_of_the_url() -> None:
+    digest = compute_database_digest({"DATABASE_URL": DATABASE_URL_VALUE})
+
+    assert re.fullmatch("[0-9a-f]{64}", digest)
+    assert digest == DATABASE_DIGEST
+    assert digest != compute_database_digest({"DATABASE_URL": DATABASE_URL_VALUE + "2"})
 
 
 def test_the_migration_job_runs_once_and_is_immutable_friendly() -> None:

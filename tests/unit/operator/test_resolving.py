@@ -11,6 +11,7 @@ from ingest_operator.resolving import (
 from ingest_operator.spec import SecretName, parse_spec
 from tests.support.ingest_service_builders import (
     ADMIN_SECRET,
+    DATABASE_URL_VALUE,
     DB_SECRET,
     GENERATED_JWT_VALUE,
     JWT_SECRET,
@@ -127,3 +128,32 @@ def test_checksum_data_holds_only_the_keys_the_pods_read() -> None:
         JWT_SECRET,
         ADMIN_SECRET,
     }
+
+
+def test_database_settings_hold_only_the_database_url() -> None:
+    spec = parse_spec(spec_with_every_reference())
+    secrets = referenced_secrets()
+    secrets[DB_SECRET] = {**secrets[DB_SECRET], "unrelated": "not-read-by-any-pod"}
+
+    resolution = resolve_secrets(spec, secrets, GENERATED)
+
+    assert resolution.database_settings == {"DATABASE_URL": DATABASE_URL_VALUE}
+
+
+def test_database_settings_follow_the_reference_s_secret_and_key() -> None:
+    raw = {**minimal_spec(), "postgres": {"urlSecretRef": {"name": "ingest-db-2", "key": "dsn"}}}
+    secrets = {**referenced_secrets(), "ingest-db-2": {"dsn": "postgresql://x@db-2/ingest"}}
+
+    resolution = resolve_secrets(parse_spec(raw), secrets, GENERATED)
+
+    assert resolution.database_settings == {"DATABASE_URL": "postgresql://x@db-2/ingest"}
+
+
+def test_a_missing_database_url_leaves_the_database_settings_empty() -> None:
+    secrets = referenced_secrets()
+    del secrets[DB_SECRET]
+
+    resolution = resolve_secrets(parse_spec(spec_with_every_reference()), secrets, GENERATED)
+
+    assert resolution.database_settings == {}
+    assert [m.env_var for m in resolution.missing] == ["DATABASE_URL"]
