@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from ingest_api import __version__
 from ingest_api.auth.router import router as auth_router
+from ingest_api.auth.security import AccessTokens
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     app.state.relay = OutboxRelay(runtime.db, runtime.redis)
+    app.state.tokens = AccessTokens(settings)
     app.state.limiter = RateLimiter(
         runtime.redis,
         limit_per_minute=settings.rate_limit_per_minute,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +14,10 @@ from ingest_api.auth.models import RefreshToken
 from ingest_api.auth.schemas import TokenPair
 from ingest_api.auth.security import TokenType, decode_token, encode_token, verify_password
 from ingest_api.core.config import Settings
+from ingest_api.core.db import DriverConnection
 from ingest_api.core.errors import Unauthenticated
 from ingest_api.users import service as users
-from ingest_api.users.models import User
+from ingest_api.users.models import Principal, User
 
 
 async def login(
@@ -28,7 +31,9 @@ async def login(
     return await issue_tokens(session, settings, user=user)
 
 
-async def issue_tokens(session: AsyncSession, settings: Settings, *, user: User) -> TokenPair:
+async def issue_tokens(
+    session: AsyncSession, settings: Settings, *, user: User | Principal
+) -> TokenPair:
     access, _ = encode_token(settings, subject=user.id, token_type=TokenType.ACCESS)
     refresh, refresh_claims = encode_token(settings, subject=user.id, token_type=TokenType.REFRESH)
     session.add(
@@ -56,22 +61,34 @@ async def refresh(session: AsyncSession, settings: Settings, *, refresh_token: s
     return await issue_tokens(session, settings, user=user)
 
 
-async def authenticate(session: AsyncSession, settings: Settings, *, access_token: str) -> User:
-    """The active user an access token speaks for, or Unauthenticated."""
-    claims = decode_token(settings, access_token, expected=TokenType.ACCESS)
-    return await active_user(session, user_id=claims.subject)
+# The columns of users that `principal_from` reads, in its order.
+USER_COLUMNS: Final = ("id", "username", "role", "is_active")
+_ACTIVE_USER_SQL: Final = f"SELECT {', '.join(USER_COLUMNS)} FROM users WHERE id = %s"  # noqa: S608
 
 
-async def active_user(session: AsyncSession, *, user_id: uuid.UUID) -> User:
-    # A Core select, not session.get: this runs on every request, and the
-    # ORM's identity-map machinery costs more than the query itself here.
-    row = (
-        await session.execute(select(User.__table__).where(User.__table__.c.id == user_id))
-    ).first()
-    user = User(**row._mapping) if row is not None else None
-    if user is None:
+def principal_from(row: Sequence[Any] | None) -> Principal:
+    """(id, username, role, is_active) -> the Principal, if that user may act."""
+    if row is None:
         raise Unauthenticated("the token's user no longer exists")
-    if not user.is_active:
+    user_id, username, role, is_active = row
+    if not is_active:
         # Checked on every request, so disabling a user ends their tokens at once.
         raise Unauthenticated("this user is disabled")
-    return user
+    return Principal(id=user_id, username=username, role=role)
+
+
+async def active_user(session: AsyncSession, *, user_id: uuid.UUID) -> Principal:
+    """The user behind a token, within the caller's ORM transaction."""
+    row = (
+        await session.execute(
+            select(User.id, User.username, User.role, User.is_active).where(User.id == user_id)
+        )
+    ).first()
+    return principal_from(row)
+
+
+async def active_principal(conn: DriverConnection, *, user_id: uuid.UUID) -> Principal:
+    """The user behind an access token, on every request: one round trip on
+    the driver's connection."""
+    cursor = await conn.execute(_ACTIVE_USER_SQL, (user_id,))
+    return principal_from(await cursor.fetchone())

@@ -13,18 +13,14 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from ingest_api.auth import service as auth
-from ingest_api.auth.security import TokenClaims, TokenType, decode_token
+from ingest_api.auth.security import AccessTokens, TokenClaims
 from ingest_api.core.errors import Forbidden, RateLimited, Unauthenticated
 from ingest_api.http.rate_limit import RATE_LIMIT_HEADERS_STATE, RateLimiter, client_ip
 from ingest_api.queue.service import OutboxRelay
 from ingest_api.runtime import Runtime
-from ingest_api.users.models import Role, User
+from ingest_api.users.models import Principal, Role
 
 bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
-
-# Where a request's verified token (or why it failed) is kept, so that the
-# rate limiter and the authentication decode it once between them.
-_CLAIMS_STATE = "token_claims"
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -48,48 +44,46 @@ RequestId = Annotated[str | None, Depends(get_request_id)]
 Token = Annotated[str | None, Depends(bearer)]
 
 
-def verified_claims(request: Request, runtime: Runtime, token: str) -> TokenClaims:
-    """Decode the access token once per request; raise Unauthenticated if bad."""
-    state = request.scope.setdefault("state", {})
-    cached: TokenClaims | Unauthenticated | None = state.get(_CLAIMS_STATE)
-    if cached is None:
-        try:
-            cached = decode_token(runtime.settings, token, expected=TokenType.ACCESS)
-        except Unauthenticated as error:
-            cached = error
-        state[_CLAIMS_STATE] = cached
-    if isinstance(cached, Unauthenticated):
-        raise cached
-    return cached
+def verified_claims(request: Request, token: str) -> TokenClaims:
+    """The access token's claims; raise Unauthenticated if it does not verify."""
+    tokens: AccessTokens = request.app.state.tokens
+    return tokens.verify(token)
 
 
-async def get_current_user(request: Request, runtime: RuntimeDep, token: Token) -> User:
+async def get_access_claims(request: Request, token: Token) -> TokenClaims:
+    """The verified access token, without the database: for the hot paths,
+    whose own statement checks the user behind it (see jobs.sql)."""
     if not token:
         raise Unauthenticated("a bearer access token is required")
-    claims = verified_claims(request, runtime, token)
-    return await runtime.db.read(lambda session: auth.active_user(session, user_id=claims.subject))
+    return verified_claims(request, token)
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+AccessClaims = Annotated[TokenClaims, Depends(get_access_claims)]
 
 
-async def require_admin(user: CurrentUser) -> User:
+async def get_current_user(claims: AccessClaims, runtime: RuntimeDep) -> Principal:
+    """The active user behind the access token, looked up on every request."""
+    return await runtime.db.run(lambda conn: auth.active_principal(conn, user_id=claims.subject))
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+async def require_admin(user: CurrentUser) -> Principal:
     if user.role != Role.ADMIN.value:
         raise Forbidden("only an admin may do this")
     return user
 
 
-AdminUser = Annotated[User, Depends(require_admin)]
+AdminUser = Annotated[Principal, Depends(require_admin)]
 
 
-def rate_limit_key(
-    request: Request, runtime: Runtime, limiter: RateLimiter, token: str | None
-) -> tuple[str, str]:
+def rate_limit_key(request: Request, limiter: RateLimiter, token: str | None) -> tuple[str, str]:
     """(kind, key): the token's subject when it verifies, else the client's IP.
     Verified without the database: the limiter runs before anything costly."""
     if token:
         try:
-            return "subject", f"sub:{verified_claims(request, runtime, token).subject}"
+            return "subject", f"sub:{verified_claims(request, token).subject}"
         except Unauthenticated:
             pass
     peer = request.client.host if request.client else None
@@ -97,9 +91,9 @@ def rate_limit_key(
     return "ip", f"ip:{client_ip(peer, forwarded, limiter.trusted_proxies)}"
 
 
-async def enforce_rate_limit(request: Request, runtime: RuntimeDep, token: Token) -> None:
+async def enforce_rate_limit(request: Request, token: Token) -> None:
     limiter: RateLimiter = request.app.state.limiter
-    kind, key = rate_limit_key(request, runtime, limiter, token)
+    kind, key = rate_limit_key(request, limiter, token)
     decision = await limiter.hit(key)
     # The request-context middleware adds these to whatever the response is,
     # errors included.

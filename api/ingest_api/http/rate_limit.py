@@ -20,6 +20,13 @@ from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import DEPENDENCY_ERRORS
 
 WINDOW_SECONDS = 60
+# Count and, for a new window, set its expiry: one command, one round trip
+# (a MULTI pipeline of INCR and EXPIRE is four commands).
+_COUNT_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
 # Where a request's RateLimit-* headers wait for the response (scope state).
 RATE_LIMIT_HEADERS_STATE = "rate_limit_headers"
 
@@ -66,7 +73,7 @@ class RateLimiter:
     def __init__(
         self, redis: aioredis.Redis, *, limit_per_minute: int, trusted_proxies: list[str]
     ) -> None:
-        self.redis = redis
+        self.count_hit = redis.register_script(_COUNT_HIT)
         self.limit = limit_per_minute
         self.trusted_proxies = parse_networks(trusted_proxies)
 
@@ -77,10 +84,7 @@ class RateLimiter:
         reset = WINDOW_SECONDS - int(moment % WINDOW_SECONDS)
         counter = f"ratelimit:{key}:{window}"
         try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(counter)
-                pipe.expire(counter, WINDOW_SECONDS + 1)
-                count, _ = await pipe.execute()
+            count = await self.count_hit(keys=[counter], args=[WINDOW_SECONDS + 1])
         except (RedisError, OSError) as error:
             DEPENDENCY_ERRORS.labels(dependency="redis").inc()
             log.warning("rate limiter unavailable; allowing the request", error=str(error))

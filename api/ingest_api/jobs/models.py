@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,28 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """A job as the request hot paths read it with the driver's own SQL
+    (`jobs.sql`): every column of `Job`, in table order, without the ORM."""
+
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    status: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str | None
+    labels: dict[str, str]
+    object_key: str
+    request_id: str | None
+    attempts: int
+    failure_reason: str | None
+    result: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
 
 
 class JobEvent(Base):

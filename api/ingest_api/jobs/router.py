@@ -10,10 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from ingest_api.auth.security import TokenClaims
 from ingest_api.core.errors import Conflict, InvalidRequest
-from ingest_api.http.deps import CurrentUser, RelayDep, RequestId, RuntimeDep
-from ingest_api.jobs import service
-from ingest_api.jobs.models import Job
+from ingest_api.http.deps import AccessClaims, CurrentUser, RelayDep, RequestId, RuntimeDep
+from ingest_api.http.responses import ModelResponse
+from ingest_api.jobs import rules, service, sql
+from ingest_api.jobs.models import JobRow
 from ingest_api.jobs.schemas import (
     JobCreate,
     JobCreated,
@@ -26,55 +28,59 @@ from ingest_api.jobs.schemas import (
 )
 from ingest_api.jobs.states import JobState
 from ingest_api.runtime import Runtime
-from ingest_api.users.models import User
+from ingest_api.storage.service import PresignedUpload
+from ingest_api.users.models import Principal
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-async def visible_job(runtime: Runtime, job_id: uuid.UUID, user: User) -> Job:
-    return await runtime.db.read(
-        lambda session: service.get_visible(session, job_id=job_id, user=user)
+async def visible_job(
+    runtime: Runtime, job_id: uuid.UUID, claims: TokenClaims
+) -> tuple[Principal, JobRow]:
+    """The caller and the job, if they may see it: one statement, which also
+    authenticates the caller (see jobs.sql)."""
+    return await runtime.db.run(
+        lambda conn: sql.get_visible(conn, job_id=job_id, user_id=claims.subject)
     )
 
 
-def job_created(job: object, upload: object) -> JobCreated:
-    public = JobPublic.model_validate(job)
+def job_created(job: JobRow, upload: PresignedUpload) -> JobCreated:
     return JobCreated(
-        **public.model_dump(), upload=UploadPublic.model_validate(upload, from_attributes=True)
+        **{name: getattr(job, name) for name in JobPublic.model_fields},
+        upload=UploadPublic(url=upload.url, fields=upload.fields, expires_at=upload.expires_at),
     )
 
 
 @router.post("", response_model=JobCreated, status_code=status.HTTP_201_CREATED)
 async def create_job(
     body: JobCreate,
-    user: CurrentUser,
+    claims: AccessClaims,
     runtime: RuntimeDep,
     request_id: RequestId,
-    response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> JobCreated:
+) -> Response:
     """Create a job and a presigned POST upload that storage enforces (size and
     type). Repeating the request with the same Idempotency-Key returns the
     same job (with a fresh upload) instead of a second one."""
     if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
         raise InvalidRequest("must be 1-255 printable ASCII characters", field="Idempotency-Key")
-    job, created = await runtime.db.transaction(
-        lambda session: service.create(
-            session,
+    job, created = await runtime.db.run(
+        lambda conn: sql.create(
+            conn,
             runtime.settings,
-            user=user,
+            user_id=claims.subject,
             data=body,
             request_id=request_id,
             idempotency_key=idempotency_key,
         )
     )
-    if not created:
-        response.status_code = status.HTTP_200_OK
-        response.headers["Idempotent-Replayed"] = "true"
     upload = service.presign_upload(runtime.store, runtime.settings, job=job)
-    return job_created(job, upload)
+    answer = job_created(job, upload)
+    if not created:
+        return ModelResponse(answer, headers={"Idempotent-Replayed": "true"})
+    return ModelResponse(answer, status_code=status.HTTP_201_CREATED)
 
 
 @router.get("", response_model=JobsPublic)
@@ -102,16 +108,18 @@ async def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-async def read_job(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> JobPublic:
-    job = await visible_job(runtime, job_id, user)
-    return JobPublic.model_validate(job)
+async def read_job(job_id: uuid.UUID, claims: AccessClaims, runtime: RuntimeDep) -> Response:
+    _, job = await visible_job(runtime, job_id, claims)
+    return ModelResponse(JobPublic.model_validate(job))
 
 
 @router.get("/{job_id}/upload", response_model=UploadPublic)
-async def renew_upload(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> UploadPublic:
+async def renew_upload(
+    job_id: uuid.UUID, claims: AccessClaims, runtime: RuntimeDep
+) -> UploadPublic:
     """A fresh presigned upload for a job still waiting for its file."""
-    job = await visible_job(runtime, job_id, user)
-    service.require_uploader(user)
+    user, job = await visible_job(runtime, job_id, claims)
+    rules.require_uploader(user)
     if job.status != JobState.CREATED.value:
         raise InvalidRequest(
             f"the job is '{job.status}'; uploads are for 'created' jobs", field="status"
@@ -181,9 +189,11 @@ async def job_events(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) 
 
 
 @router.get("/{job_id}/result", response_model=JobResultPublic)
-async def job_result(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> JobResultPublic:
+async def job_result(
+    job_id: uuid.UUID, claims: AccessClaims, runtime: RuntimeDep
+) -> JobResultPublic:
     """The summary of a completed job and a presigned download of its output."""
-    job = await visible_job(runtime, job_id, user)
+    _, job = await visible_job(runtime, job_id, claims)
     if job.status != JobState.COMPLETED.value or job.result is None:
         raise Conflict(f"job {job_id} has no result yet; it is '{job.status}'")
     output_key = job.result.get("output_key")

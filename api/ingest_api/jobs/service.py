@@ -1,181 +1,47 @@
-"""The job lifecycle as the API drives it: create, complete, cancel, retry,
-read, list. Every state change goes through `transitions.transition`."""
+"""The job lifecycle as the API drives it after creation: presign, complete,
+cancel, retry, list, history. Every state change goes through
+`transitions.transition`; creating and reading one job are the driver's hot
+paths, in `jobs.sql`."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import delete, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_api.core.config import Settings
 from ingest_api.core.db import Database, after_commit
-from ingest_api.core.errors import Conflict, Forbidden, IllegalTransition, InvalidRequest, NotFound
-from ingest_api.core.logging import get_logger
-from ingest_api.core.metrics import JOB_TRANSITIONS
-from ingest_api.jobs.models import IdempotencyKey, Job, JobEvent
-from ingest_api.jobs.schemas import JobCreate
+from ingest_api.core.errors import Conflict, IllegalTransition, InvalidRequest
+from ingest_api.jobs.models import Job, JobEvent, JobRow
+from ingest_api.jobs.rules import check_visible, require_uploader
 from ingest_api.jobs.states import JobState, check_transition
 from ingest_api.jobs.transitions import Actor, transition
 from ingest_api.queue import service as queue
 from ingest_api.queue.schemas import JobMessage
-from ingest_api.storage.service import ObjectStore, StoredObject
-from ingest_api.users.models import Role, User
+from ingest_api.storage.service import ObjectStore, PresignedUpload, StoredObject
+from ingest_api.users.models import Principal, Role
 
-# Stripe keeps keys a day: long enough for any client's retries.
-IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 MAX_PAGE_SIZE = 100
-
-log = get_logger(__name__)
 
 
 # --- access -----------------------------------------------------------------
 
 
-def object_key_for(job_id: uuid.UUID) -> str:
-    """The server chooses the key; the client's filename never reaches it."""
-    return f"uploads/{job_id}"
+async def get_visible(session: AsyncSession, *, job_id: uuid.UUID, user: Principal) -> Job:
+    """The job, if this user may see it, for a change in this session."""
+    return check_visible(await session.get(Job, job_id), job_id=job_id, user=user)
 
 
-def require_uploader(user: User) -> None:
-    if user.role not in {Role.ADMIN.value, Role.UPLOADER.value}:
-        raise Forbidden(f"the '{user.role}' role may read jobs but not create or change them")
+# --- upload ------------------------------------------------------------------------
 
 
-async def get_visible(session: AsyncSession, *, job_id: uuid.UUID, user: User) -> Job:
-    """The job, if this user may see it. Others' jobs are 'not found', so their
-    existence is not revealed."""
-    job = await session.get(Job, job_id)
-    if job is None or (job.owner_id != user.id and user.role != Role.ADMIN.value):
-        raise NotFound(f"job {job_id} does not exist")
-    return job
-
-
-# --- create --------------------------------------------------------------------
-
-
-def check_acceptable(settings: Settings, data: JobCreate) -> None:
-    """What the configuration allows, beyond the schema's own checks."""
-    if data.content_type not in settings.allowed_content_types:
-        raise InvalidRequest(
-            f"content type '{data.content_type}' is not allowed; allowed: "
-            + ", ".join(settings.allowed_content_types),
-            field="content_type",
-        )
-    if data.size_bytes > settings.max_upload_bytes:
-        raise InvalidRequest(
-            f"the file is larger than the limit of {settings.max_upload_bytes} bytes",
-            field="size_bytes",
-        )
-
-
-def request_fingerprint(data: JobCreate) -> str:
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def _claim_idempotency_key(
-    session: AsyncSession, *, user: User, key: str, fingerprint: str, job_id: uuid.UUID
-) -> uuid.UUID | None:
-    """Claim `key` for a new job; if it is taken, the job it already names.
-
-    The INSERT waits on the unique index while a concurrent request holding
-    the same key is in flight, then sees its committed row: a retry racing
-    the original gets the same job rather than a second one."""
-    await session.execute(
-        delete(IdempotencyKey).where(
-            IdempotencyKey.user_id == user.id,
-            IdempotencyKey.key == key,
-            IdempotencyKey.created_at < datetime.now(UTC) - IDEMPOTENCY_KEY_TTL,
-        )
-    )
-    claimed = await session.scalar(
-        insert(IdempotencyKey)
-        .values(user_id=user.id, key=key, fingerprint=fingerprint, job_id=job_id)
-        .on_conflict_do_nothing()
-        .returning(IdempotencyKey.key)
-    )
-    if claimed is not None:
-        return None
-    existing = await session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
-    )
-    if existing is None:  # pragma: no cover - deleted between the two statements
-        raise Conflict("the Idempotency-Key is being reused concurrently; retry")
-    if existing.fingerprint != fingerprint:
-        raise InvalidRequest(
-            "this Idempotency-Key was already used with a different request body",
-            field="Idempotency-Key",
-        )
-    return existing.job_id
-
-
-async def create(
-    session: AsyncSession,
-    settings: Settings,
-    *,
-    user: User,
-    data: JobCreate,
-    request_id: str | None,
-    idempotency_key: str | None = None,
-) -> tuple[Job, bool]:
-    """A new job in `created`; with an Idempotency-Key seen before (same body),
-    the job made then. Returns the job and whether it is new."""
-    require_uploader(user)
-    check_acceptable(settings, data)
-    job_id = uuid.uuid4()
-    if idempotency_key is not None:
-        earlier = await _claim_idempotency_key(
-            session,
-            user=user,
-            key=idempotency_key,
-            fingerprint=request_fingerprint(data),
-            job_id=job_id,
-        )
-        if earlier is not None:
-            return await get_visible(session, job_id=earlier, user=user), False
-    job = Job(
-        id=job_id,
-        owner_id=user.id,
-        status=JobState.CREATED.value,
-        filename=data.filename,
-        content_type=data.content_type,
-        size_bytes=data.size_bytes,
-        sha256=data.sha256,
-        labels=data.labels,
-        object_key=object_key_for(job_id),
-        request_id=request_id,
-        attempts=0,
-    )
-    session.add(job)
-    session.add(
-        JobEvent(
-            job_id=job_id,
-            from_status=None,
-            to_status=JobState.CREATED.value,
-            actor=Actor.user(user, request_id).name,
-            request_id=request_id,
-        )
-    )
-    await session.flush()
-
-    def committed() -> None:
-        JOB_TRANSITIONS.labels(state=JobState.CREATED.value).inc()
-        log.info("job created", job_id=str(job_id), size_bytes=data.size_bytes)
-
-    after_commit(session, committed)
-    return job, True
-
-
-def presign_upload(store: ObjectStore, settings: Settings, *, job: Job) -> Any:
+def presign_upload(store: ObjectStore, settings: Settings, *, job: JobRow) -> PresignedUpload:
     metadata = {"job-id": str(job.id)}
     if job.sha256:
         metadata["sha256"] = job.sha256
@@ -220,7 +86,7 @@ async def complete(
     settings: Settings,
     *,
     job_id: uuid.UUID,
-    user: User,
+    user: Principal,
     request_id: str | None,
     on_queued: Callable[[], None] | None = None,
 ) -> Job:
@@ -254,7 +120,7 @@ async def complete(
 
 
 async def cancel(
-    session: AsyncSession, *, job_id: uuid.UUID, user: User, request_id: str | None
+    session: AsyncSession, *, job_id: uuid.UUID, user: Principal, request_id: str | None
 ) -> Job:
     require_uploader(user)
     job = await get_visible(session, job_id=job_id, user=user)
@@ -272,7 +138,7 @@ async def retry(
     settings: Settings,
     *,
     job_id: uuid.UUID,
-    user: User,
+    user: Principal,
     request_id: str | None,
     on_queued: Callable[[], None] | None = None,
 ) -> Job:
@@ -308,7 +174,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 async def list_visible(
     session: AsyncSession,
     *,
-    user: User,
+    user: Principal,
     status: JobState | None = None,
     label: tuple[str, str] | None = None,
     limit: int = 50,
@@ -333,7 +199,7 @@ async def list_visible(
     return page, encode_cursor(page[-1]) if len(rows) > limit else None
 
 
-async def events(session: AsyncSession, *, job_id: uuid.UUID, user: User) -> list[JobEvent]:
+async def events(session: AsyncSession, *, job_id: uuid.UUID, user: Principal) -> list[JobEvent]:
     await get_visible(session, job_id=job_id, user=user)
     return list(
         await session.scalars(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +22,7 @@ from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import JOB_TRANSITIONS
 from ingest_api.jobs.models import Job, JobEvent
 from ingest_api.jobs.states import JobState, check_transition
-from ingest_api.users.models import User
+from ingest_api.users.models import Principal
 
 log = get_logger(__name__)
 
@@ -34,9 +34,12 @@ class Actor:
     name: str
     request_id: str | None = None
 
+    # A user's name in the history is this prefix and their username.
+    USER_PREFIX: ClassVar[str] = "user:"
+
     @classmethod
-    def user(cls, user: User, request_id: str | None) -> Actor:
-        return cls(name=f"user:{user.username}", request_id=request_id)
+    def user(cls, user: Principal, request_id: str | None) -> Actor:
+        return cls(name=f"{cls.USER_PREFIX}{user.username}", request_id=request_id)
 
 
 # --- the one place a job changes state ---------------------------------------

@@ -3,8 +3,10 @@ enforces, verify what arrived, presign downloads, read and write objects.
 
 Presigned POST, not PUT: only a POST policy lets the storage refuse a body of
 another size (`content-length-range`) or content type, so a client cannot
-slip in more than it declared. Signing is local (no network); every call
-that reaches the storage runs in a thread, since boto3 blocks.
+slip in more than it declared. Signing is local (no network), and the POST
+policy is signed by `post_policy` (boto3's signer costs more than the rest
+of job creation); every call that reaches the storage runs in a thread,
+since boto3 blocks.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ingest_api.core.config import Settings
 from ingest_api.core.errors import DependencyUnavailable
+from ingest_api.storage.post_policy import SigningCredentials, post_policy_fields
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -73,6 +76,13 @@ class ObjectStore:
         self.signer = (
             s3_client(settings, endpoint=public_endpoint) if public_endpoint else self.client
         )
+        # Path-style, like the clients above: the bucket is the URL's path.
+        self.upload_url = f"{(public_endpoint or settings.s3_endpoint).rstrip('/')}/{self.bucket}"
+        self.credentials = SigningCredentials(
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            region=settings.s3_region,
+        )
 
     def presign_upload(
         self,
@@ -94,15 +104,18 @@ class ObjectStore:
             field = f"x-amz-meta-{name}"
             fields[field] = value
             conditions.append({field: value})
-        post = self.signer.generate_presigned_post(
-            Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=ttl_seconds
+        issued = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        expires_at = issued + timedelta(seconds=ttl_seconds)
+        signed = post_policy_fields(
+            self.credentials,
+            bucket=self.bucket,
+            key=key,
+            fields=fields,
+            conditions=conditions,
+            issued=issued,
+            expires_at=expires_at,
         )
-        issued = now or datetime.now(UTC)
-        return PresignedUpload(
-            url=post["url"],
-            fields={k: str(v) for k, v in post["fields"].items()},
-            expires_at=issued + timedelta(seconds=ttl_seconds),
-        )
+        return PresignedUpload(url=self.upload_url, fields=signed, expires_at=expires_at)
 
     def presign_download(self, *, key: str, ttl_seconds: int) -> str:
         return self.signer.generate_presigned_url(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -36,3 +37,14 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The user a request acts for, as authentication found them (active):
+    what permission checks and the job history read. A plain record rather
+    than a row bound to a session, since it is resolved on every request."""
+
+    id: uuid.UUID
+    username: str
+    role: str

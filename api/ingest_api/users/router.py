@@ -15,8 +15,9 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
 
 
 @router.get("/me", response_model=UserPublic)
-async def read_me(user: CurrentUser) -> UserPublic:
-    return UserPublic.model_validate(user)
+async def read_me(user: CurrentUser, runtime: RuntimeDep) -> UserPublic:
+    found = await runtime.db.read(lambda session: service.get(session, user_id=user.id))
+    return UserPublic.model_validate(found)
 
 
 @router.get("", response_model=UsersPublic)

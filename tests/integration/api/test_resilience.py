@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 import redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
 from ingest_api.core.config import Settings
-from ingest_api.core.db import Database
+from ingest_api.core.db import Database, DriverConnection
 from ingest_api.core.metrics import REGISTRY
 from tests.support import local_stack
 from tests.support.api import create_job, make_user, upload
@@ -88,11 +89,75 @@ def test_a_dropped_connection_is_retried_and_counted(settings: Settings) -> None
         finally:
             await db.dispose()
 
-    def retries() -> float:
-        labels = {"kind": "connection"}
-        return REGISTRY.get_sample_value("ingest_db_transaction_retries_total", labels) or 0.0
-
-    before = retries()
+    before = connection_retries()
     assert asyncio.run(run()) == 42
     assert len(attempts) == 2
-    assert retries() == before + 1
+    assert connection_retries() == before + 1
+
+
+def test_a_dropped_driver_connection_is_retried_counted_and_not_reused(settings: Settings) -> None:
+    """The same through `Database.run`, the hot paths' driver connection: the
+    terminated connection leaves the pool, and the retry gets a live one."""
+    backends: list[int] = []
+
+    async def work(conn: DriverConnection) -> int:
+        backends.append(conn.info.backend_pid)
+        if len(backends) == 1:
+            await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        row = await (await conn.execute("SELECT 41 + 1")).fetchone()
+        return int(row[0]) if row else 0
+
+    async def run() -> int:
+        db = Database.from_settings(settings)
+        try:
+            return await db.run(work)
+        finally:
+            await db.dispose()
+
+    before = connection_retries()
+    assert asyncio.run(run()) == 42
+    assert len(backends) == 2
+    assert backends[0] != backends[1]
+    assert connection_retries() == before + 1
+
+
+def test_a_driver_connection_goes_back_to_the_pool_out_of_autocommit(settings: Settings) -> None:
+    """With one pooled connection, the ORM transaction after a driver unit gets
+    that same connection: its rollback must still undo what it wrote."""
+    one = settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})
+
+    async def write_then_fail(session: AsyncSession) -> None:
+        await session.execute(text("CREATE TABLE rolled_back_probe (id int)"))
+        raise RuntimeError("roll back")
+
+    async def run() -> tuple[int, int, bool]:
+        db = Database.from_settings(one)
+        try:
+            first = await db.run(lambda conn: _backend_pid(conn))
+            with pytest.raises(RuntimeError, match="roll back"):
+                await db.transaction(write_then_fail)
+            second = await db.run(lambda conn: _backend_pid(conn))
+            found = await db.run(
+                lambda conn: _exists(conn, "SELECT to_regclass('rolled_back_probe') IS NOT NULL")
+            )
+            return first, second, found
+        finally:
+            await db.dispose()
+
+    first, second, found = asyncio.run(run())
+    assert first == second  # the one connection served all three
+    assert not found
+
+
+def connection_retries() -> float:
+    labels = {"kind": "connection"}
+    return REGISTRY.get_sample_value("ingest_db_transaction_retries_total", labels) or 0.0
+
+
+async def _backend_pid(conn: DriverConnection) -> int:
+    return conn.info.backend_pid
+
+
+async def _exists(conn: DriverConnection, query: str) -> bool:
+    row = await (await conn.execute(query)).fetchone()
+    return bool(row and row[0])

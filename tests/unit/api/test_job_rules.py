@@ -9,8 +9,9 @@ import pytest
 
 from ingest_api.core.errors import Conflict, InvalidRequest
 from ingest_api.jobs.models import Job
+from ingest_api.jobs.rules import request_fingerprint
 from ingest_api.jobs.schemas import JobCreate
-from ingest_api.jobs.service import check_upload, decode_cursor, encode_cursor, request_fingerprint
+from ingest_api.jobs.service import check_upload, decode_cursor, encode_cursor
 from ingest_api.storage.service import StoredObject
 
 

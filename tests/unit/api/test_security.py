@@ -9,6 +9,7 @@ import jwt
 import pytest
 
 from ingest_api.auth.security import (
+    AccessTokens,
     TokenType,
     decode_token,
     encode_token,
@@ -72,3 +73,28 @@ def test_another_algorithm_is_refused_even_with_the_right_key() -> None:
     token = jwt.encode(payload, SETTINGS.jwt_secret_key, algorithm="HS512")
     with pytest.raises(Unauthenticated, match="alg"):
         decode_token(SETTINGS, token, expected=TokenType.ACCESS)
+
+
+def test_a_remembered_token_is_still_refused_once_it_expires() -> None:
+    tokens = AccessTokens(SETTINGS)
+    token, issued = encode_token(SETTINGS, subject=uuid.uuid4(), token_type=TokenType.ACCESS)
+    claims = tokens.verify(token)
+    assert (claims.subject, claims.jti) == (issued.subject, issued.jti)
+    assert tokens.verify(token, now=claims.expires_at - timedelta(seconds=1)) is claims
+    with pytest.raises(Unauthenticated, match="expired"):
+        tokens.verify(token, now=claims.expires_at)
+
+
+def test_tokens_that_fail_are_not_remembered_and_the_cache_is_bounded() -> None:
+    tokens = AccessTokens(SETTINGS, capacity=2)
+    refresh, _ = encode_token(SETTINGS, subject=uuid.uuid4(), token_type=TokenType.REFRESH)
+    for _ in range(2):
+        with pytest.raises(Unauthenticated, match="access token is required"):
+            tokens.verify(refresh)
+    good = [
+        encode_token(SETTINGS, subject=uuid.uuid4(), token_type=TokenType.ACCESS)[0]
+        for _ in range(3)
+    ]
+    for token in good:
+        tokens.verify(token)
+    assert list(tokens._verified) == good[1:]
