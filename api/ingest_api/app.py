@@ -100,6 +100,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         description="Upload log files straight to object storage and follow their processing jobs.",
         lifespan=lifespan,
         debug=False,  # never leak tracebacks, even with DEBUG on
+        # Metrics are Prometheus', at /metrics. FastAPI's own OpenTelemetry
+        # hooks would otherwise look for a configured provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     app.state.relay = OutboxRelay(runtime.db, runtime.redis)

@@ -23,9 +23,21 @@ from ingest_api.users.models import Principal, Role
 bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
-async def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
+    """The app's Runtime. The hottest routes call this on the Request they take
+    rather than declaring RuntimeDep: FastAPI spends about 40 us resolving
+    each declared dependency, more than this lookup costs."""
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+def request_id_of(request: Request) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
 
 
 async def get_relay(request: Request) -> OutboxRelay:
@@ -34,8 +46,7 @@ async def get_relay(request: Request) -> OutboxRelay:
 
 
 async def get_request_id(request: Request) -> str | None:
-    value = request.scope.get("state", {}).get("request_id")
-    return value if isinstance(value, str) else None
+    return request_id_of(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

