@@ -1,7 +1,10 @@
 """Benchmark of the API: requests per second and p50/p99 latency for job
 creation (presign included), job read, and /healthz as the baseline, each
 measured with wrk (another process) against a real `ingest-api` process on
-the local stack, in the same run. Prints the ratios to the baseline.
+the local stack, in the same run. Prints the ratios to the baseline, and
+the API process's CPU time per request (from /proc, user and system): on a
+shared machine that figure is steadier than requests per second, since
+time spent waiting for a core does not count.
 
     uv run python bench/api_load.py [--seconds 10] [--connections 16]
 
@@ -14,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -55,6 +59,15 @@ class Result:
     p50_ms: float
     p99_ms: float
     non_2xx: int
+    requests: int
+    # The API process's CPU microseconds per request during the run.
+    cpu_us: float = 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _to_ms(value: str) -> float:
@@ -63,6 +76,16 @@ def _to_ms(value: str) -> float:
         raise ValueError(f"wrk printed a latency this script does not read: {value!r}")
     number, unit = match.groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def measure(
+    name: str, url: str, script: str, seconds: int, connections: int, api_pid: int
+) -> Result:
+    """One wrk run, with the API's CPU time over it."""
+    before = cpu_seconds(api_pid)
+    result = run_wrk(name, url, script, seconds, connections)
+    spent = cpu_seconds(api_pid) - before
+    return replace(result, cpu_us=spent / max(result.requests, 1) * 1e6)
 
 
 def run_wrk(name: str, url: str, script: str, seconds: int, connections: int) -> Result:
@@ -78,7 +101,9 @@ def run_wrk(name: str, url: str, script: str, seconds: int, connections: int) ->
     p50 = _to_ms(re.search(r"^\s*50%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
     p99 = _to_ms(re.search(r"^\s*99%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
     non_2xx_match = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Result(name, rps, p50, p99, int(non_2xx_match.group(1)) if non_2xx_match else 0)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non_2xx = int(non_2xx_match.group(1)) if non_2xx_match else 0
+    return Result(name, rps, p50, p99, non_2xx, requests)
 
 
 def fresh_database(admin_url: str) -> str:
@@ -121,36 +146,36 @@ def main() -> None:
         job = httpx.post(
             f"{server.url}/v1/jobs", json=BODY, headers={"Authorization": f"Bearer {token}"}
         ).json()
-        results = [
-            run_wrk(
-                "GET /healthz (baseline)",
-                f"{server.url}/healthz",
-                "",
-                args.seconds,
-                args.connections,
-            ),
-            run_wrk(
+        cases = [
+            ("GET /healthz (baseline)", f"{server.url}/healthz", ""),
+            (
                 "POST /v1/jobs (create + presign)",
                 f"{server.url}/v1/jobs",
                 CREATE_SCRIPT.format(body=json.dumps(BODY), token=token),
-                args.seconds,
-                args.connections,
             ),
-            run_wrk(
+            (
                 "GET /v1/jobs/{id}",
                 f"{server.url}/v1/jobs/{job['id']}",
                 READ_SCRIPT.format(token=token),
-                args.seconds,
-                args.connections,
             ),
         ]
-    baseline = results[0].rps
-    header = f"{'endpoint':36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}"
-    print(f"{header} {'errors':>7}")
+        pid = server.process.pid
+        results = [
+            measure(name, url, script, args.seconds, args.connections, pid)
+            for name, url, script in cases
+        ]
+    print_report(results)
+
+
+def print_report(results: list[Result]) -> None:
+    baseline = results[0]
+    header = f"{'endpoint':34} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'vs baseline':>11}"
+    print(f"{header} {'API CPU us/req':>15} {'vs baseline':>11} {'errors':>7}")
     for result in results:
         print(
-            f"{result.name:36} {result.rps:9.1f} {result.p50_ms:8.2f} {result.p99_ms:8.2f}"
-            f" {result.rps / baseline:11.2f}x {result.non_2xx:7d}"
+            f"{result.name:34} {result.rps:8.1f} {result.p50_ms:7.2f} {result.p99_ms:7.2f}"
+            f" {result.rps / baseline.rps:10.2f}x {result.cpu_us:15.0f}"
+            f" {baseline.cpu_us / result.cpu_us:10.2f}x {result.non_2xx:7d}"
         )
 
 

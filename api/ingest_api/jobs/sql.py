@@ -48,9 +48,11 @@ def _qualified(table: str, columns: Sequence[str]) -> str:
     return ", ".join(f"{table}.{column}" for column in columns)
 
 
-# The statements below are built from USER_COLUMNS and JOB_COLUMNS (fixed
-# names in this code), never from input: every value is a bound parameter.
-# Each returns the caller's user columns, then the job's (NULL when none).
+# The statements below are built from USER_COLUMNS, JOB_COLUMNS and the
+# uploader roles (fixed names in this code), never from input: every value
+# from a request is a bound parameter. Each returns the caller's user
+# columns, then the job's (NULL when there is none).
+_UPLOADER_ROLES: Final = ", ".join(f"'{role}'" for role in UPLOADER_ROLES)
 
 _SELECT_JOB: Final = f"""
 SELECT {_qualified("u", USER_COLUMNS)}, {_qualified("j", JOB_COLUMNS)}
@@ -69,7 +71,7 @@ WITH caller AS (
                       labels, object_key, request_id, attempts)
     SELECT %(id)s, caller.id, %(status)s, %(filename)s, %(content_type)s, %(size_bytes)s,
            %(sha256)s, %(labels)s, %(object_key)s, %(request_id)s, 0
-    FROM caller WHERE caller.is_active AND caller.role = ANY(%(roles)s)
+    FROM caller WHERE caller.is_active AND caller.role IN ({_UPLOADER_ROLES})
     RETURNING {", ".join(JOB_COLUMNS)}
 ), event AS (
     INSERT INTO job_events (job_id, from_status, to_status, actor, request_id)
@@ -93,6 +95,7 @@ _SELECT_KEY: Final = (
 )
 
 log = get_logger(__name__)
+_JOBS_CREATED: Final = JOB_TRANSITIONS.labels(state=JobState.CREATED.value)
 
 
 def split_row(row: Sequence[Any] | None) -> tuple[Principal, JobRow | None]:
@@ -147,7 +150,7 @@ async def create(
                 conn, job_id=job_id, user_id=user_id, data=data, request_id=request_id
             )
     # Committed by now (autocommit, or the transaction above ended).
-    JOB_TRANSITIONS.labels(state=JobState.CREATED.value).inc()
+    _JOBS_CREATED.inc()
     log.info("job created", job_id=str(job_id), size_bytes=data.size_bytes)
     return job, True
 
@@ -162,7 +165,6 @@ async def _insert_created(
 ) -> JobRow:
     values = {
         "user_id": user_id,
-        "roles": list(UPLOADER_ROLES),
         "id": job_id,
         "status": JobState.CREATED.value,
         "filename": data.filename,
