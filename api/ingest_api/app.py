@@ -13,10 +13,9 @@ import contextlib
 import gc
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
 
 import uvicorn
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import ValidationError
 
@@ -26,10 +25,9 @@ from ingest_api.auth.security import AccessTokens
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
-from ingest_api.http.deps import enforce_rate_limit
 from ingest_api.http.health import router as health_router
 from ingest_api.http.health import schema_problem, schema_revision
-from ingest_api.http.middleware import RequestContextMiddleware
+from ingest_api.http.middleware import RateLimitMiddleware, RequestContextMiddleware
 from ingest_api.http.problem import install_problem_handlers
 from ingest_api.http.rate_limit import RateLimiter
 from ingest_api.jobs.router import router as jobs_router
@@ -120,6 +118,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
 
     install_problem_handlers(app)
+    # Innermost of ours: CORS answers preflights before they are counted.
+    app.add_middleware(RateLimitMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -137,10 +137,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Added last, so outermost: even CORS answers carry a request id.
     app.add_middleware(RequestContextMiddleware)
 
-    app.include_router(health_router)
-    limited: list[Any] = [Depends(enforce_rate_limit)]
-    for router in (auth_router, users_router, jobs_router):
-        app.include_router(router, dependencies=limited)
+    for router in (health_router, auth_router, users_router, jobs_router):
+        app.include_router(router)
     return app
 
 

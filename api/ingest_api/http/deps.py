@@ -14,8 +14,8 @@ from fastapi.security import OAuth2PasswordBearer
 
 from ingest_api.auth import service as auth
 from ingest_api.auth.security import AccessTokens, TokenClaims
-from ingest_api.core.errors import Forbidden, RateLimited, Unauthenticated
-from ingest_api.http.rate_limit import RATE_LIMIT_HEADERS_STATE, RateLimiter, client_ip
+from ingest_api.core.errors import Forbidden, Unauthenticated
+from ingest_api.http.problem import request_id_of
 from ingest_api.queue.service import OutboxRelay
 from ingest_api.runtime import Runtime
 from ingest_api.users.models import Principal, Role
@@ -29,11 +29,6 @@ def runtime_of(request: Request) -> Runtime:
     each declared dependency, more than this lookup costs."""
     runtime: Runtime = request.app.state.runtime
     return runtime
-
-
-def request_id_of(request: Request) -> str | None:
-    value = request.scope.get("state", {}).get("request_id")
-    return value if isinstance(value, str) else None
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -87,35 +82,3 @@ async def require_admin(user: CurrentUser) -> Principal:
 
 
 AdminUser = Annotated[Principal, Depends(require_admin)]
-
-
-def rate_limit_key(request: Request, limiter: RateLimiter, token: str | None) -> tuple[str, str]:
-    """(kind, key): the token's subject when it verifies, else the client's IP.
-    Verified without the database: the limiter runs before anything costly."""
-    if token:
-        try:
-            return "subject", f"sub:{verified_claims(request, token).subject}"
-        except Unauthenticated:
-            pass
-    peer = request.client.host if request.client else None
-    forwarded = request.headers.get("x-forwarded-for")
-    return "ip", f"ip:{client_ip(peer, forwarded, limiter.trusted_proxies)}"
-
-
-async def enforce_rate_limit(request: Request, token: Token) -> None:
-    limiter: RateLimiter = request.app.state.limiter
-    kind, key = rate_limit_key(request, limiter, token)
-    decision = await limiter.hit(key)
-    # The request-context middleware adds these to whatever the response is,
-    # errors included.
-    request.scope.setdefault("state", {})[RATE_LIMIT_HEADERS_STATE] = {
-        "RateLimit-Limit": str(decision.limit),
-        "RateLimit-Remaining": str(decision.remaining),
-        "RateLimit-Reset": str(decision.reset_seconds),
-    }
-    if not decision.allowed:
-        raise RateLimited(
-            f"more than {decision.limit} requests a minute; retry in {decision.reset_seconds} s",
-            retry_after=decision.reset_seconds,
-            key_kind=kind,
-        )

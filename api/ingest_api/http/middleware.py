@@ -1,4 +1,5 @@
-"""The request context: request id, metrics, access log (pure ASGI middleware).
+"""Pure ASGI middleware: the request context (request id, metrics, access
+log) and the rate limit.
 
 Outermost of our middleware, so every response (errors included) carries
 X-Request-ID, is counted by route template and is logged once. A client's
@@ -13,13 +14,16 @@ import uuid
 from typing import Any
 
 import structlog
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ingest_api.auth.security import AccessTokens
+from ingest_api.core.errors import RateLimited, Unauthenticated
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
-from ingest_api.http.problem import handle_unexpected
-from ingest_api.http.rate_limit import RATE_LIMIT_HEADERS_STATE
+from ingest_api.http.problem import handle_domain_error, handle_unexpected
+from ingest_api.http.rate_limit import RATE_LIMIT_HEADERS_STATE, RateLimiter, client_ip
 
 REQUEST_ID_HEADER = "x-request-id"
 # Letters, digits and a few separators: safe in logs, headers and URLs.
@@ -101,3 +105,54 @@ class RequestContextMiddleware:
             log.debug("request", **fields)
         else:
             log.info("request", **fields)
+
+
+class RateLimitMiddleware:
+    """Counts each request to the limited paths (the /v1 API) against its key,
+    before routing: the token's subject when the bearer token verifies (no
+    database involved), else the client's IP. A refused request never
+    reaches a route. Inside the request-context middleware, which adds the
+    RateLimit-* headers to whatever the answer is; inside CORS too, so
+    preflight requests are not counted."""
+
+    def __init__(self, app: ASGIApp, *, prefix: str = "/v1/") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        limiter: RateLimiter = request.app.state.limiter
+        kind, key = rate_limit_key(request, limiter, request.app.state.tokens)
+        decision = await limiter.hit(key)
+        scope.setdefault("state", {})[RATE_LIMIT_HEADERS_STATE] = {
+            "RateLimit-Limit": str(decision.limit),
+            "RateLimit-Remaining": str(decision.remaining),
+            "RateLimit-Reset": str(decision.reset_seconds),
+        }
+        if decision.allowed:
+            await self.app(scope, receive, send)
+            return
+        refused = RateLimited(
+            f"more than {decision.limit} requests a minute; retry in {decision.reset_seconds} s",
+            retry_after=decision.reset_seconds,
+            key_kind=kind,
+        )
+        response = await handle_domain_error(request, refused)
+        await response(scope, receive, send)
+
+
+def rate_limit_key(request: Request, limiter: RateLimiter, tokens: AccessTokens) -> tuple[str, str]:
+    """(kind, key): the bearer token's subject when it verifies, else the
+    client's IP (forwarded addresses believed from trusted proxies only)."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    if scheme.lower() == "bearer" and token:
+        try:
+            return "subject", f"sub:{tokens.verify(token).subject}"
+        except Unauthenticated:
+            pass
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for")
+    return "ip", f"ip:{client_ip(peer, forwarded, limiter.trusted_proxies)}"

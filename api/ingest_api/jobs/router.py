@@ -18,9 +18,9 @@ from ingest_api.http.deps import (
     RelayDep,
     RequestId,
     RuntimeDep,
-    request_id_of,
     runtime_of,
 )
+from ingest_api.http.problem import request_id_of
 from ingest_api.http.responses import ModelResponse
 from ingest_api.jobs import rules, service, sql
 from ingest_api.jobs.models import JobRow

@@ -48,6 +48,19 @@ def test_the_request_past_the_limit_gets_429_with_retry_after(limited: Settings)
     assert answers[0].headers["RateLimit-Limit"] == str(LIMIT)
 
 
+def test_probes_are_not_counted_and_the_api_is_counted_before_routing(limited: Settings) -> None:
+    with app_client(limited, "192.0.2.40") as client:
+        probes = [client.get(path) for path in ("/healthz", "/metrics") * LIMIT]
+        # An unknown /v1 path is counted too: scanners spend the budget.
+        answers = [client.get("/v1/no-such-route") for _ in range(LIMIT)]
+        refused = client.get("/v1/jobs")
+
+    assert {probe.status_code for probe in probes} == {200}
+    assert "RateLimit-Limit" not in probes[0].headers
+    assert [a.status_code for a in answers] == [404] * LIMIT
+    assert refused.status_code == 429
+
+
 def test_each_subject_has_its_own_budget_across_replicas(limited: Settings) -> None:
     # Two app instances share nothing but Redis: the count still holds.
     with app_client(limited, "192.0.2.20") as first, app_client(limited, "192.0.2.20") as second:
