@@ -50,18 +50,13 @@ RequestId = Annotated[str | None, Depends(get_request_id)]
 Token = Annotated[str | None, Depends(bearer)]
 
 
-def verified_claims(request: Request, token: str) -> TokenClaims:
-    """The access token's claims; raise Unauthenticated if it does not verify."""
-    tokens: AccessTokens = request.app.state.tokens
-    return tokens.verify(token)
-
-
 async def get_access_claims(request: Request, token: Token) -> TokenClaims:
     """The verified access token, without the database: for the hot paths,
     whose own statement checks the user behind it (see jobs.sql)."""
     if not token:
         raise Unauthenticated("a bearer access token is required")
-    return verified_claims(request, token)
+    tokens: AccessTokens = request.app.state.tokens
+    return tokens.verify(token)
 
 
 AccessClaims = Annotated[TokenClaims, Depends(get_access_claims)]
