@@ -11,8 +11,9 @@
 #   hack/e2e.sh down     stop the local kubelet and the processes it runs
 #
 # E2E_NAMESPACE (demo), E2E_OPERATOR_NAMESPACE (ingest-system), E2E_RELEASE
-# (ingest-operator), E2E_DATABASE (ingest_demo) and E2E_REDIS_DB (0) let
-# tests run it beside a demo, in namespaces and databases of their own.
+# (ingest-operator), E2E_DATABASE (ingest_demo) and E2E_REDIS_DB (0; the
+# production service takes the next one) let tests run it beside a demo, in
+# namespaces and databases of their own.
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 
@@ -20,9 +21,10 @@ NS=${E2E_NAMESPACE:-demo}
 OP_NS=${E2E_OPERATOR_NAMESPACE:-ingest-system}
 DB=${E2E_DATABASE:-ingest_demo}
 RELEASE=${E2E_RELEASE:-ingest-operator}
-# The queue's Redis database: one per deployment, or their workers would take
-# each other's messages.
+# The queue's Redis database, and the next one for the production service:
+# one per deployment, or their workers would take each other's messages.
 REDIS_DB=${E2E_REDIS_DB:-0}
+REDIS_DB_PROD=$((REDIS_DB + 1))
 WORK="$STATE_DIR/e2e-$NS"
 KUBELET_PID="$STATE_DIR/pids/local-kubelet-$NS.pid"
 mkdir -p "$WORK" "$STATE_DIR/pids"
@@ -80,6 +82,7 @@ secret() {
 secret ingest-db --from-literal=url="${DATABASE_URL%/*}/$DB"
 secret ingest-db-prod --from-literal=url="${DATABASE_URL%/*}/${DB}_prod"
 secret ingest-redis --from-literal=url="${REDIS_URL%/*}/$REDIS_DB"
+secret ingest-redis-prod --from-literal=url="${REDIS_URL%/*}/$REDIS_DB_PROD"
 secret ingest-s3 --from-literal=accessKey="$S3_ACCESS_KEY" --from-literal=secretKey="$S3_SECRET_KEY"
 secret ingest-admin --from-literal=username=admin --from-literal=password=demo-admin-password
 k -n "$NS" get secret ingest-jwt >/dev/null 2>&1 ||

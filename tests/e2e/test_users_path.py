@@ -38,7 +38,8 @@ def e2e_env(
         "E2E_OPERATOR_NAMESPACE": f"e2e-op-{suffix}",
         "E2E_DATABASE": f"e2e_{suffix}",
         "E2E_RELEASE": f"e2e-{suffix}",
-        # Not the demo's (0) nor the other tests' (15): a queue of its own.
+        # Not the demo's (0, 1) nor the other tests' (15): a queue of its own
+        # (and 10 for the production service).
         "E2E_REDIS_DB": "9",
     }
     yield env
