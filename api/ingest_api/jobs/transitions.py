@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_api.core.db import after_commit
-from ingest_api.core.errors import IllegalTransition
+from ingest_api.core.errors import IllegalTransition, NotFound
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import JOB_TRANSITIONS
 from ingest_api.jobs.models import Job, JobEvent
@@ -106,10 +106,11 @@ async def transition(
 
 async def begin_processing(session: AsyncSession, *, job_id: uuid.UUID, actor: Actor) -> Job | None:
     """The job to process now, moved to `processing`; None when there is
-    nothing to do (gone, finished, cancelled: a duplicate delivery)."""
+    nothing to do (finished or cancelled: a duplicate delivery). NotFound when
+    this database has no such job."""
     job = await session.get(Job, job_id, with_for_update=True)
     if job is None:
-        return None
+        raise NotFound(f"job {job_id} does not exist in this service's database")
     if job.status == JobState.QUEUED.value:
         return await transition(
             session,

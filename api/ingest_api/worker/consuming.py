@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 import anyio.to_thread
 import structlog
 
-from ingest_api.core.errors import IllegalTransition
+from ingest_api.core.errors import IllegalTransition, NotFound
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import WORKER_DEAD_LETTERS, WORKER_JOBS, WORKER_RECLAIMS
 from ingest_api.jobs import transitions
@@ -122,11 +122,17 @@ class MessageHandler:
 
     async def _process(self, message: JobMessage, delivery: Delivery) -> str:
         actor = transitions.Actor(self.actor_name, message.request_id)
-        job = await self.runtime.db.transaction(
-            lambda session: transitions.begin_processing(
-                session, job_id=message.job_id, actor=actor
+        try:
+            job = await self.runtime.db.transaction(
+                lambda session: transitions.begin_processing(
+                    session, job_id=message.job_id, actor=actor
+                )
             )
-        )
+        except NotFound:
+            # Deleted since, or, when it recurs, another service's job: two
+            # services sharing a Redis database share its stream.
+            log.warning("the message names a job this database does not have; dropping it")
+            return "unknown-job"
         if job is None:
             return "skipped"
         flags = StopFlags(shutting_down=self.hard_stop)

@@ -10,7 +10,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 
 from ingest_api.core.config import Settings
 from tests.integration.worker.conftest import StartWorker
@@ -73,6 +75,34 @@ def test_a_poison_message_is_dead_lettered_while_other_jobs_complete(
     assert letter["attempt"] == "many"
     assert letter["deliveries"] == "3"
     assert "gave up after 2 deliveries" in letter["reason"]
+
+
+def test_a_message_for_a_job_this_database_lacks_is_dropped_and_counted(
+    settings: Settings, submit: Submit, start_worker: StartWorker
+) -> None:
+    """As when another service shares the Redis database: the message is
+    acknowledged (never retried) and shows as its own outcome, with a warning."""
+    stranger = str(uuid.uuid4())
+    with redis.Redis.from_url(settings.redis_url, decode_responses=True) as conn:
+        conn.xadd(settings.queue_stream, {"job_id": stranger, "attempt": "1"})
+    mine = submit(json_lines(3))
+
+    with start_worker() as worker:
+        assert wait_for(settings, mine["id"], {"completed"})["status"] == "completed"
+        metrics = httpx.get(f"{worker.url}/metrics").text
+        log = worker.log_lines()
+
+    families = {f.name: f for f in text_string_to_metric_families(metrics)}
+    outcomes = {
+        s.labels["outcome"]: s.value
+        for s in families["ingest_worker_jobs"].samples
+        if s.name.endswith("_total")
+    }
+    assert outcomes == {"unknown-job": 1.0, "completed": 1.0}
+    warnings = [line for line in log if stranger in line and "does not have" in line]
+    assert len(warnings) == 1
+    with redis.Redis.from_url(settings.redis_url, decode_responses=True) as conn:
+        assert conn.xpending(settings.queue_stream, "ingest-workers")["pending"] == 0
 
 
 def test_a_dead_lettered_job_fails_with_the_reason(
