@@ -91,7 +91,11 @@ secret ingest-s3-default --from-literal=accessKey=minioadmin --from-literal=secr
 secret ingest-jwt-weak --from-literal=jwtSecretKey=secret
 
 apply_example() {
-  sed "s/namespace: demo/namespace: $NS/" "$ROOT_DIR/examples/$1" | k apply -f -
+  # The examples name the demo's namespace and the local MinIO's default
+  # address; this run's may differ (INGEST_MINIO_PORT).
+  sed -e "s/namespace: demo/namespace: $NS/" \
+    -e "s#endpoint: http://127.0.0.1:59000#endpoint: $S3_ENDPOINT#" \
+    "$ROOT_DIR/examples/$1" | k apply -f -
 }
 
 step "apply examples/ingestservice-development.yaml and wait until it is Ready"
