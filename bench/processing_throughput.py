@@ -10,12 +10,13 @@ under --dir, so a second run measures without generating; --mb is its
 decompressed size. MB are 10^6 bytes of decompressed log, for every side.
 `process_stream` runs in a child process (so that its peak RSS is its own)
 and writes to a sink that only counts, as an upload would receive it; one
-thread decompresses, parses and compresses. Figures vary with the machine
+thread reads and decompresses ahead, the other parses and compresses (as
+in the worker). Figures vary with the machine
 and its load: every side runs --repeat times, alternating, and the fastest
 run of each counts; compare the ratios, measured side by side, not the
 absolute numbers. CPU seconds are printed beside wall seconds: the
-pipelines spread over processes (and syslog-ng over threads) where
-process_stream uses one core.
+pipelines spread over processes (and syslog-ng over threads), and
+process_stream over its two threads.
 
 syslog-ng (`syslog_ng_peer`) is compared for the formats it has a pipeline
 for (json, syslog5424, syslog3164) and reported "not compared" for the
@@ -229,7 +230,7 @@ def print_report(
         f"process_stream    : {measured['seconds']:6.2f} s  {rate:7.1f} MB/s  "
         f"(CPU {measured['cpu_seconds']:.2f} s, {measured['lines'] / measured['seconds']:,.0f} "
         f"lines/s, {per_line_us:.2f} us/line, output {measured['output_bytes'] / 1e6:,.1f} MB "
-        "gzip NDJSON; one thread decompresses, parses and compresses)"
+        "gzip NDJSON; one process, decompressing in a thread of its own)"
     )
     print(f"ratio             : {rate / base_rate:.2f} of the baseline's MB/s (aim: >= 0.50)")
     print(

@@ -2,8 +2,10 @@
 pipeline, stream the normalised records back as gzip NDJSON (multipart).
 
 Blocking by design: the worker runs it in a thread, since parsing is CPU
-work. The output key is derived from the job id alone, so processing the
-same message twice overwrites the same object with the same bytes.
+work. The download and the upload each run beside the parser, in a thread
+of their own (`overlapping`), so the parser does not wait on the network.
+The output key is derived from the job id alone, so processing the same
+message twice overwrites the same object with the same bytes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ingest_api.core.metrics import WORKER_BYTES, WORKER_LINES, WORKER_PROCESSIN
 from ingest_api.processing import process_stream
 from ingest_api.processing.errors import ProcessingError
 from ingest_api.processing.models import Limits
+from ingest_api.processing.overlapping import BackgroundSink
 from ingest_api.storage.service import ObjectStore
 
 READ_CHUNK_BYTES = 1024 * 1024
@@ -76,9 +79,13 @@ def process_object(
     output_key = output_key_for(job_id)
     writer = store.start_multipart(key=output_key, content_type=OUTPUT_CONTENT_TYPE)
     try:
-        summary = process_stream(
-            _chunks(body, should_stop), writer.write, limits=limits, reference_time=reference_time
-        )
+        with BackgroundSink(writer.write) as upload_part:
+            summary = process_stream(
+                _chunks(body, should_stop),
+                upload_part,
+                limits=limits,
+                reference_time=reference_time,
+            )
         size = writer.complete()
     except BaseException:
         writer.abort()

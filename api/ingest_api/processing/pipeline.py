@@ -5,14 +5,14 @@ module: decompress -> check it is text -> split into lines -> detect the
 format once -> parse -> summarise and write. No I/O of its own: the worker
 passes the S3 body as `source` and a multipart-upload writer as `sink`.
 
-All of it runs in the caller's thread. Decompressing and compressing
-(ISA-L) take about a fifth of the time; moved to helper threads, they cost
-more in handing the GIL back and forth than they saved (measured 15-30%
-slower on two shared cores).
+Reading and decompressing run a few blocks ahead in a thread of their
+own (see `overlapping`); the rest, compressing included, runs in the
+caller's thread.
 """
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import datetime
 
 from ingest_api.processing.decompressing import ByteSource, DecompressedStream
@@ -20,6 +20,7 @@ from ingest_api.processing.detecting import detect_format
 from ingest_api.processing.formats import parser_for
 from ingest_api.processing.formats.records import LineParser
 from ingest_api.processing.models import Limits, LogFormat, Record
+from ingest_api.processing.overlapping import read_ahead
 from ingest_api.processing.sniffing import check_text, strip_bom
 from ingest_api.processing.splitting import LineBatch, LineSplitter
 from ingest_api.processing.summarising import Summary, SummaryBuilder
@@ -49,11 +50,13 @@ def process_stream(
     """
     stream = DecompressedStream(source, max_decompressed_bytes=limits.max_decompressed_bytes)
     run = _Run(sink, limits=limits, reference_time=reference_time)
-    for index, block in enumerate(stream):
-        if index == 0:
-            check_text(block)
-            block = strip_bom(block)
-        run.feed(block)
+    # Closed on every way out, so the reading thread has ended before we return.
+    with closing(read_ahead(stream)) as blocks:
+        for index, block in enumerate(blocks):
+            if index == 0:
+                check_text(block)
+                block = strip_bom(block)
+            run.feed(block)
     return run.finish(stream)
 
 

@@ -12,7 +12,7 @@ can differ between CPU architectures (and library versions), so "the same
 bytes" holds for one worker image on one architecture, while the
 decompressed NDJSON is the same everywhere.
 
-Compressing runs in the caller's thread, like the rest (see `pipeline`).
+Compressing runs in the caller's thread (`overlapping` says why).
 """
 
 from __future__ import annotations
