@@ -25,11 +25,13 @@ from ingest_api.auth.security import AccessTokens
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
+from ingest_api.http.direct import DirectRoutes
 from ingest_api.http.health import router as health_router
 from ingest_api.http.health import schema_problem, schema_revision
 from ingest_api.http.middleware import RateLimitMiddleware, RequestContextMiddleware
 from ingest_api.http.problem import install_problem_handlers
 from ingest_api.http.rate_limit import RateLimiter
+from ingest_api.jobs.router import DIRECT_ROUTES
 from ingest_api.jobs.router import router as jobs_router
 from ingest_api.migrations import head_revision
 from ingest_api.queue.service import OutboxRelay
@@ -94,8 +96,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.close()
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
-    """The API application, with its routes and middleware wired."""
+def create_app(
+    settings: Settings | None = None,
+    runtime: Runtime | None = None,
+    *,
+    direct_routes: bool = True,
+) -> FastAPI:
+    """The API application, with its routes and middleware wired.
+
+    `direct_routes=False` leaves every request to FastAPI: the reference
+    that the direct routes (`http.direct`) are tested against.
+    """
     settings = settings or get_settings()
     runtime = runtime or Runtime.from_settings(settings)
     app = FastAPI(
@@ -118,7 +129,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
 
     install_problem_handlers(app)
-    # Innermost of ours: CORS answers preflights before they are counted.
+    if direct_routes:
+        app.add_middleware(DirectRoutes, routes=DIRECT_ROUTES)
+    # Inside CORS, which answers preflights before they are counted.
     app.add_middleware(RateLimitMiddleware)
     if settings.cors_origins:
         app.add_middleware(

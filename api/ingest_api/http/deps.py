@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from ingest_api.auth import service as auth
 from ingest_api.auth.security import AccessTokens, TokenClaims
@@ -50,13 +51,24 @@ RequestId = Annotated[str | None, Depends(get_request_id)]
 Token = Annotated[str | None, Depends(bearer)]
 
 
-async def get_access_claims(request: Request, token: Token) -> TokenClaims:
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer ...` header, as `bearer` reads it;
+    for code that runs outside FastAPI's dependencies."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def access_claims(request: Request, token: str | None) -> TokenClaims:
     """The verified access token, without the database: for the hot paths,
     whose own statement checks the user behind it (see jobs.sql)."""
     if not token:
         raise Unauthenticated("a bearer access token is required")
     tokens: AccessTokens = request.app.state.tokens
     return tokens.verify(token)
+
+
+async def get_access_claims(request: Request, token: Token) -> TokenClaims:
+    return access_claims(request, token)
 
 
 AccessClaims = Annotated[TokenClaims, Depends(get_access_claims)]

@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 import structlog
-from fastapi.security.utils import get_authorization_scheme_param
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,6 +21,7 @@ from ingest_api.auth.security import AccessTokens
 from ingest_api.core.errors import RateLimited, Unauthenticated
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+from ingest_api.http.deps import bearer_token
 from ingest_api.http.problem import handle_domain_error, handle_unexpected
 from ingest_api.http.rate_limit import RATE_LIMIT_HEADERS_STATE, RateLimiter, client_ip
 
@@ -147,8 +147,8 @@ class RateLimitMiddleware:
 def rate_limit_key(request: Request, limiter: RateLimiter, tokens: AccessTokens) -> tuple[str, str]:
     """(kind, key): the bearer token's subject when it verifies, else the
     client's IP (forwarded addresses believed from trusted proxies only)."""
-    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
-    if scheme.lower() == "bearer" and token:
+    token = bearer_token(request)
+    if token:
         try:
             return "subject", f"sub:{tokens.verify(token).subject}"
         except Unauthenticated:
