@@ -88,6 +88,10 @@ CREATE_CASES: dict[str, tuple[dict[str, Any] | bytes, dict[str, str]]] = {
         | {"filename": "C:\\fakepath\\app.log"},
         {},
     ),
+    "size as text, which both validators accept": (
+        job_request(BODY, size_bytes=str(len(BODY))),
+        {},
+    ),
     "no sha256": ({"filename": "a.log", "content_type": "text/plain", "size_bytes": 3}, {}),
     "type not allowed": (job_request(BODY, content_type="application/x-msdownload"), {}),
     "too large": (job_request(BODY, size_bytes=10**15), {}),
