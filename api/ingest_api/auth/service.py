@@ -14,7 +14,7 @@ from ingest_api.auth.models import RefreshToken
 from ingest_api.auth.schemas import TokenPair
 from ingest_api.auth.security import TokenType, decode_token, encode_token, verify_password
 from ingest_api.core.config import Settings
-from ingest_api.core.db import DriverConnection
+from ingest_api.core.driver_connections import DriverConnection
 from ingest_api.core.errors import Unauthenticated
 from ingest_api.users import service as users
 from ingest_api.users.models import Principal, User

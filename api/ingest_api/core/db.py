@@ -9,22 +9,17 @@ and jitter; past them, or when PostgreSQL cannot be reached at all, the
 caller gets DependencyUnavailable (503).
 
 `Database.run` is for the request hot paths (authentication, creating and
-reading a job): a psycopg connection checked out of the same pool, in
-autocommit, so that a one-statement unit is one round trip. Measured on this
-project's benchmark, the ORM session costs about ten times the driver's own
-CPU time for these statements.
+reading a job): a psycopg connection of the same pool, in autocommit, so
+that a one-statement unit is one round trip (`driver_connections`).
+Measured on this project's benchmark, the ORM session costs about ten times
+the driver's own CPU time for these statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-import psycopg
-import psycopg.errors
-import sqlalchemy.exc
-from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -33,7 +28,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Session
-from sqlalchemy.util import greenlet_spawn
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -43,6 +37,8 @@ from tenacity import (
 )
 
 from ingest_api.core.config import Settings
+from ingest_api.core.db_errors import is_unavailable, transient_kind
+from ingest_api.core.driver_connections import DriverConnection, DriverConnections, keep_for_pool
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import DB_RETRIES
@@ -61,34 +57,6 @@ def async_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     raise ValueError("DATABASE_URL must start with postgresql:// (or postgres://)")
-
-
-DriverConnection = psycopg.AsyncConnection[Any]
-IDLE = TransactionStatus.IDLE
-
-
-def transient_kind(error: BaseException) -> str | None:
-    """Why a transaction may succeed if simply run again, or None if it would not.
-    Takes the driver's errors and SQLAlchemy's wrappings of them alike."""
-    cause: BaseException | None = error
-    if isinstance(error, sqlalchemy.exc.DBAPIError):
-        if error.connection_invalidated:
-            return "connection"
-        cause = error.orig
-    if isinstance(cause, psycopg.errors.SerializationFailure):
-        return "serialization"
-    if isinstance(cause, psycopg.errors.DeadlockDetected):
-        return "deadlock"
-    if isinstance(cause, psycopg.OperationalError):
-        return "connection"
-    return None
-
-
-def is_unavailable(error: BaseException) -> bool:
-    """True when the error means PostgreSQL cannot be reached (rather than a bug)."""
-    return transient_kind(error) == "connection" or isinstance(
-        error, sqlalchemy.exc.TimeoutError | psycopg.OperationalError
-    )
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -112,8 +80,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
 class Database:
     """The engine, its session factory, and the retrying transaction runner."""
 
-    def __init__(self, engine: AsyncEngine, *, retry_attempts: int = 4) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, retry_attempts: int = 4, keep_connections: int = 0
+    ) -> None:
         self.engine = engine
+        self.drivers = DriverConnections(engine, keep=keep_connections)
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         # Reads that need no transaction skip BEGIN and COMMIT: two round
         # trips fewer on the hottest paths (authentication, job reads).
@@ -124,7 +95,11 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(create_engine(settings), retry_attempts=settings.db_retry_attempts)
+        return cls(
+            create_engine(settings),
+            retry_attempts=settings.db_retry_attempts,
+            keep_connections=keep_for_pool(settings.db_pool_size, settings.db_max_overflow),
+        )
 
     async def transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in one transaction, committed at the end, retried whole on
@@ -142,35 +117,10 @@ class Database:
         retried whole on transient errors like a transaction."""
 
         async def attempt() -> T:
-            async with self.connection() as conn:
+            async with self.drivers.connection() as conn:
                 return await work(conn)
 
         return await self._retrying(attempt)
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[DriverConnection]:
-        """A psycopg connection from the engine's pool, in autocommit until it
-        goes back. The pool is SQLAlchemy's (its size, overflow, recycle and
-        timeouts hold); only the ORM layer is skipped."""
-        pooled = await greenlet_spawn(self.engine.sync_engine.pool.connect)
-        conn = pooled.driver_connection
-        if not isinstance(conn, psycopg.AsyncConnection):  # pragma: no cover - the engine's driver
-            raise TypeError(f"expected a psycopg connection, got {type(conn).__name__}")
-        try:
-            await conn.set_autocommit(True)
-            yield conn
-        except BaseException as error:
-            # A connection caught mid-statement (cancelled, or dropped) is not
-            # one to hand out again; an idle one merely failed a check.
-            if transient_kind(error) == "connection" or conn.info.transaction_status != IDLE:
-                cause = error if isinstance(error, Exception) else None
-                await greenlet_spawn(pooled.invalidate, cause)
-            raise
-        finally:
-            if not conn.closed:
-                # Back in the state the ORM sessions expect of a pooled connection.
-                await conn.set_autocommit(False)
-            await greenlet_spawn(pooled.close)
 
     async def _in_session(
         self,
@@ -223,6 +173,7 @@ class Database:
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
     async def dispose(self) -> None:
+        await self.drivers.release()
         await self.engine.dispose()
 
 

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ingest_api.core import errors
-from ingest_api.core.db import is_unavailable
+from ingest_api.core.db_errors import is_unavailable
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import DEPENDENCY_ERRORS, RATE_LIMITED
 

@@ -1,0 +1,143 @@
+"""The hot paths' kept driver connections, on the real PostgreSQL: reused while
+fresh, bounded, handed back in the pool's own state, and all dropped when
+one of them turns out dead."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy import text
+
+from ingest_api.core.config import Settings
+from ingest_api.core.db import Database
+from ingest_api.core.driver_connections import DriverConnection, DriverConnections
+
+T = TypeVar("T")
+
+
+def with_database(
+    settings: Settings,
+    use: Callable[[Database], Awaitable[T]],
+    *,
+    keep: int = 2,
+    max_age: float = 60,
+) -> T:
+    async def run() -> T:
+        db = Database.from_settings(settings)
+        db.drivers = DriverConnections(db.engine, keep=keep, max_age=max_age)
+        try:
+            return await use(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+async def backend_pid(conn: DriverConnection) -> int:
+    return conn.info.backend_pid
+
+
+def checked_out(db: Database) -> int:
+    return int(db.engine.sync_engine.pool.checkedout())  # type: ignore[attr-defined]
+
+
+def test_a_unit_reuses_the_connection_the_last_one_left_idle(settings: Settings) -> None:
+    async def use(db: Database) -> tuple[list[int], int, int]:
+        pids = [await db.run(backend_pid) for _ in range(5)]
+        return pids, db.drivers.kept, checked_out(db)
+
+    pids, kept, out = with_database(settings, use)
+    assert len(set(pids)) == 1
+    assert (kept, out) == (1, 1)  # kept idle: still checked out of the pool
+
+
+def test_no_more_than_keep_connections_stay_checked_out(settings: Settings) -> None:
+    async def use(db: Database) -> tuple[int, int, int]:
+        gate = asyncio.Event()
+
+        async def hold(conn: DriverConnection) -> int:
+            await gate.wait()
+            return conn.info.backend_pid
+
+        units = [asyncio.create_task(db.run(hold)) for _ in range(4)]
+        await asyncio.sleep(0.2)
+        during = checked_out(db)
+        gate.set()
+        await asyncio.gather(*units)
+        return during, db.drivers.kept, checked_out(db)
+
+    during, kept, after = with_database(settings, use, keep=2)
+    assert during == 4
+    assert (kept, after) == (2, 2)
+
+
+def test_a_connection_past_its_age_goes_back_to_the_pool(settings: Settings) -> None:
+    async def use(db: Database) -> tuple[int, int]:
+        await db.run(backend_pid)
+        return db.drivers.kept, checked_out(db)
+
+    assert with_database(settings, use, max_age=0) == (0, 0)
+
+
+def test_released_connections_reach_the_orm_out_of_autocommit(settings: Settings) -> None:
+    """A kept connection runs in autocommit; once handed back, an ORM
+    transaction on it must still roll back what it wrote."""
+    one = settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})
+
+    async def use(db: Database) -> tuple[int, int, bool]:
+        first = await db.run(backend_pid)
+        await db.drivers.release()
+
+        async def write_then_roll_back() -> int:
+            async with db.sessions() as session, session.begin():
+                await session.execute(text("CREATE TABLE released_probe (id int)"))
+                pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+                await session.rollback()
+                return int(pid)
+
+        second = await write_then_roll_back()
+        found = await db.run(
+            lambda conn: _scalar(conn, "SELECT to_regclass('released_probe') IS NOT NULL")
+        )
+        return first, second, bool(found)
+
+    first, second, found = with_database(one, use, keep=1)
+    assert first == second  # the one connection: kept, released, then the ORM's
+    assert not found
+
+
+def test_a_dead_connection_drops_every_kept_one(settings: Settings) -> None:
+    async def use(db: Database) -> tuple[set[int], set[int], int]:
+        gate = asyncio.Event()
+
+        async def hold(conn: DriverConnection) -> int:
+            await gate.wait()
+            return conn.info.backend_pid
+
+        units = [asyncio.create_task(db.run(hold)) for _ in range(2)]
+        await asyncio.sleep(0.2)
+        gate.set()
+        kept_before = set(await asyncio.gather(*units))
+        attempts: list[int] = []
+
+        async def die_once(conn: DriverConnection) -> int:
+            attempts.append(conn.info.backend_pid)
+            if len(attempts) == 1:
+                await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            return conn.info.backend_pid
+
+        survivor = await db.run(die_once)
+        return kept_before, {survivor}, db.drivers.kept
+
+    kept_before, survivor, kept_after = with_database(settings, use, keep=2)
+    assert len(kept_before) == 2
+    # The retry did not get the other kept connection: it connected afresh.
+    assert survivor.isdisjoint(kept_before)
+    assert kept_after == 1
+
+
+async def _scalar(conn: DriverConnection, query: str) -> object:
+    row = await (await conn.execute(query)).fetchone()
+    return row[0] if row else None
