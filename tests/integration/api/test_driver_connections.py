@@ -43,6 +43,22 @@ def checked_out(db: Database) -> int:
     return int(db.engine.sync_engine.pool.checkedout())  # type: ignore[attr-defined]
 
 
+async def run_side_by_side(db: Database, units: int) -> tuple[list[int], int]:
+    """`units` units at once, each holding its connection until all have one:
+    their backends, and how many connections were checked out meanwhile."""
+    gate = asyncio.Event()
+
+    async def hold(conn: DriverConnection) -> int:
+        await gate.wait()
+        return conn.info.backend_pid
+
+    running = [asyncio.create_task(db.run(hold)) for _ in range(units)]
+    await asyncio.sleep(0.2)
+    during = checked_out(db)
+    gate.set()
+    return list(await asyncio.gather(*running)), during
+
+
 def test_a_unit_reuses_the_connection_the_last_one_left_idle(settings: Settings) -> None:
     async def use(db: Database) -> tuple[list[int], int, int]:
         pids = [await db.run(backend_pid) for _ in range(5)]
@@ -55,17 +71,7 @@ def test_a_unit_reuses_the_connection_the_last_one_left_idle(settings: Settings)
 
 def test_no_more_than_keep_connections_stay_checked_out(settings: Settings) -> None:
     async def use(db: Database) -> tuple[int, int, int]:
-        gate = asyncio.Event()
-
-        async def hold(conn: DriverConnection) -> int:
-            await gate.wait()
-            return conn.info.backend_pid
-
-        units = [asyncio.create_task(db.run(hold)) for _ in range(4)]
-        await asyncio.sleep(0.2)
-        during = checked_out(db)
-        gate.set()
-        await asyncio.gather(*units)
+        _, during = await run_side_by_side(db, 4)
         return during, db.drivers.kept, checked_out(db)
 
     during, kept, after = with_database(settings, use, keep=2)
@@ -110,16 +116,7 @@ def test_released_connections_reach_the_orm_out_of_autocommit(settings: Settings
 
 def test_a_dead_connection_drops_every_kept_one(settings: Settings) -> None:
     async def use(db: Database) -> tuple[set[int], set[int], int]:
-        gate = asyncio.Event()
-
-        async def hold(conn: DriverConnection) -> int:
-            await gate.wait()
-            return conn.info.backend_pid
-
-        units = [asyncio.create_task(db.run(hold)) for _ in range(2)]
-        await asyncio.sleep(0.2)
-        gate.set()
-        kept_before = set(await asyncio.gather(*units))
+        kept_before = set((await run_side_by_side(db, 2))[0])
         attempts: list[int] = []
 
         async def die_once(conn: DriverConnection) -> int:
