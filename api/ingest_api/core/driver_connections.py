@@ -73,15 +73,11 @@ class DriverConnections:
         try:
             yield checkout.conn
         except BaseException as error:
-            dropped = transient_kind(error) == "connection"
-            # A connection caught mid-statement (cancelled, or dropped) is not
-            # one to hand out again; an idle one merely failed a check.
-            if dropped or checkout.conn.closed or checkout.conn.info.transaction_status != IDLE:
+            if transient_kind(error) == "connection":
                 await self._invalidate(checkout, error)
-                if dropped:
-                    await self.release(invalidate=True)
+                await self.release(invalidate=True)
             else:
-                await self._done_with(checkout)
+                await self._done_with(checkout, error)
             raise
         await self._done_with(checkout)
 
@@ -106,18 +102,20 @@ class DriverConnections:
             raise
         return _Checkout(pooled, conn, time.monotonic())
 
-    async def _done_with(self, checkout: _Checkout) -> None:
-        fresh = time.monotonic() - checkout.since < self._max_age
-        if fresh and len(self._idle) < self._keep and checkout.conn.info.transaction_status == IDLE:
+    async def _done_with(self, checkout: _Checkout, error: BaseException | None = None) -> None:
+        # A connection caught mid-statement (cancelled, or dropped) is not one
+        # to hand out again; an idle one merely failed a check, or succeeded.
+        if checkout.conn.closed or checkout.conn.info.transaction_status != IDLE:
+            await self._invalidate(checkout, error)
+        elif time.monotonic() - checkout.since < self._max_age and len(self._idle) < self._keep:
             self._idle.append(checkout)
         else:
             await self._check_in(checkout)
 
     @staticmethod
     async def _check_in(checkout: _Checkout) -> None:
-        if not checkout.conn.closed:
-            # Back in the state the ORM sessions expect of a pooled connection.
-            await checkout.conn.set_autocommit(False)
+        # Back in the state the ORM sessions expect of a pooled connection.
+        await checkout.conn.set_autocommit(False)
         await greenlet_spawn(checkout.pooled.close)
 
     @staticmethod

@@ -138,3 +138,18 @@ def test_a_dead_connection_drops_every_kept_one(settings: Settings) -> None:
 async def _scalar(conn: DriverConnection, query: str) -> object:
     row = await (await conn.execute(query)).fetchone()
     return row[0] if row else None
+
+
+def test_a_connection_left_inside_a_transaction_is_not_kept(settings: Settings) -> None:
+    async def leave_a_transaction_open(conn: DriverConnection) -> int:
+        await conn.execute("BEGIN")
+        return conn.info.backend_pid
+
+    async def use(db: Database) -> tuple[int, int, int]:
+        left_open = await db.run(leave_a_transaction_open)
+        kept = db.drivers.kept
+        return left_open, kept, await db.run(backend_pid)
+
+    left_open, kept, next_one = with_database(settings, use)
+    assert kept == 0
+    assert next_one != left_open  # discarded, not handed to the next unit
