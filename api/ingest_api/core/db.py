@@ -146,6 +146,13 @@ class Database:
                 raise DependencyUnavailable(
                     "the database is unreachable", dependency="postgres"
                 ) from error
+            kind = transient_kind(error)
+            if kind is not None:  # contention that outlasted every retry
+                raise DependencyUnavailable(
+                    f"the database is too busy to complete the request "
+                    f"({kind} on each of {self.retry_attempts} attempts)",
+                    dependency="postgres",
+                ) from error
             raise
 
     async def _retry(

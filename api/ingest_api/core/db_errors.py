@@ -28,7 +28,10 @@ def transient_kind(error: BaseException) -> str | None:
 
 
 def is_unavailable(error: BaseException) -> bool:
-    """True when the error means PostgreSQL cannot be reached (rather than a bug)."""
-    return transient_kind(error) == "connection" or isinstance(
-        error, sqlalchemy.exc.TimeoutError | psycopg.OperationalError
-    )
+    """True when the error means PostgreSQL cannot be reached (rather than a bug).
+    A serialization failure or a deadlock is contention, not an outage, though
+    the driver files them under OperationalError too."""
+    kind = transient_kind(error)
+    if kind is not None:
+        return kind == "connection"
+    return isinstance(error, sqlalchemy.exc.TimeoutError | psycopg.OperationalError)

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from ingest_api.core.config import Settings
 from ingest_api.core.db import Database
 from ingest_api.core.driver_connections import DriverConnection
+from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.metrics import REGISTRY
 from tests.support import local_stack
 from tests.support.api import create_job, make_user, upload
@@ -94,6 +95,37 @@ def test_a_dropped_connection_is_retried_and_counted(settings: Settings) -> None
     assert asyncio.run(run()) == 42
     assert len(attempts) == 2
     assert connection_retries() == before + 1
+
+
+def test_contention_that_outlasts_the_retries_is_a_503_that_says_so(settings: Settings) -> None:
+    """The server itself raises a serialization failure on every attempt."""
+    attempts: list[int] = []
+
+    async def work(session: AsyncSession) -> None:
+        attempts.append(1)
+        await session.execute(
+            text(
+                "DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = 'serialization_failure'; "
+                "END $$"
+            )
+        )
+
+    async def run() -> None:
+        db = Database.from_settings(settings)
+        try:
+            await db.transaction(work)
+        finally:
+            await db.dispose()
+
+    labels = {"kind": "serialization"}
+    before = REGISTRY.get_sample_value("ingest_db_transaction_retries_total", labels) or 0.0
+    with pytest.raises(DependencyUnavailable) as raised:
+        asyncio.run(run())
+    assert len(attempts) == settings.db_retry_attempts
+    assert "too busy" in raised.value.detail
+    assert "unreachable" not in raised.value.detail
+    after = REGISTRY.get_sample_value("ingest_db_transaction_retries_total", labels) or 0.0
+    assert after == before + settings.db_retry_attempts - 1
 
 
 def test_a_dropped_driver_connection_is_retried_counted_and_not_reused(settings: Settings) -> None:

@@ -38,7 +38,13 @@ def test_other_errors_keep_their_kind(error: Exception, kind: str | None) -> Non
 
 
 @pytest.mark.parametrize(
-    "error", [psycopg.errors.UniqueViolation("duplicate key"), ValueError("a bug")]
+    "error",
+    [
+        psycopg.errors.SerializationFailure("could not serialize"),
+        psycopg.errors.DeadlockDetected("deadlock detected"),
+        psycopg.errors.UniqueViolation("duplicate key"),
+        ValueError("a bug"),
+    ],
 )
-def test_errors_of_the_request_itself_do_not_mean_unavailable(error: Exception) -> None:
+def test_contention_and_errors_of_the_request_do_not_mean_unavailable(error: Exception) -> None:
     assert not is_unavailable(error)
