@@ -85,7 +85,7 @@ class DriverConnections:
         """Hand every kept connection back to the pool (or have it discard them)."""
         while self._idle:
             checkout = self._idle.pop()
-            if invalidate:
+            if invalidate or checkout.conn.closed:
                 await self._invalidate(checkout, None)
             else:
                 await self._check_in(checkout)
