@@ -13,26 +13,25 @@ from sqlalchemy import text
 from ingest_api.core.config import Settings
 from ingest_api.core.db import Database
 from ingest_api.core.driver_connections import DriverConnection, DriverConnections
+from tests.support.database import with_database
 
 T = TypeVar("T")
 
 
-def with_database(
+def with_kept_connections(
     settings: Settings,
     use: Callable[[Database], Awaitable[T]],
     *,
     keep: int = 2,
     max_age: float = 60,
 ) -> T:
-    async def run() -> T:
-        db = Database.from_settings(settings)
-        db.drivers = DriverConnections(db.engine, keep=keep, max_age=max_age)
-        try:
-            return await use(db)
-        finally:
-            await db.dispose()
+    """`use` on a Database whose driver connections keep `keep`, for `max_age` s."""
 
-    return asyncio.run(run())
+    async def configured(db: Database) -> T:
+        db.drivers = DriverConnections(db.engine, keep=keep, max_age=max_age)
+        return await use(db)
+
+    return with_database(settings, configured)
 
 
 async def backend_pid(conn: DriverConnection) -> int:
@@ -64,7 +63,7 @@ def test_a_unit_reuses_the_connection_the_last_one_left_idle(settings: Settings)
         pids = [await db.run(backend_pid) for _ in range(5)]
         return pids, db.drivers.kept, checked_out(db)
 
-    pids, kept, out = with_database(settings, use)
+    pids, kept, out = with_kept_connections(settings, use)
     assert len(set(pids)) == 1
     assert (kept, out) == (1, 1)  # kept idle: still checked out of the pool
 
@@ -74,7 +73,7 @@ def test_no_more_than_keep_connections_stay_checked_out(settings: Settings) -> N
         _, during = await run_side_by_side(db, 4)
         return during, db.drivers.kept, checked_out(db)
 
-    during, kept, after = with_database(settings, use, keep=2)
+    during, kept, after = with_kept_connections(settings, use, keep=2)
     assert during == 4
     assert (kept, after) == (2, 2)
 
@@ -84,7 +83,7 @@ def test_a_connection_past_its_age_goes_back_to_the_pool(settings: Settings) -> 
         await db.run(backend_pid)
         return db.drivers.kept, checked_out(db)
 
-    assert with_database(settings, use, max_age=0) == (0, 0)
+    assert with_kept_connections(settings, use, max_age=0) == (0, 0)
 
 
 def test_released_connections_reach_the_orm_out_of_autocommit(settings: Settings) -> None:
@@ -109,7 +108,7 @@ def test_released_connections_reach_the_orm_out_of_autocommit(settings: Settings
         )
         return first, second, bool(found)
 
-    first, second, found = with_database(one, use, keep=1)
+    first, second, found = with_kept_connections(one, use, keep=1)
     assert first == second  # the one connection: kept, released, then the ORM's
     assert not found
 
@@ -128,7 +127,7 @@ def test_a_dead_connection_drops_every_kept_one(settings: Settings) -> None:
         survivor = await db.run(die_once)
         return kept_before, {survivor}, db.drivers.kept
 
-    kept_before, survivor, kept_after = with_database(settings, use, keep=2)
+    kept_before, survivor, kept_after = with_kept_connections(settings, use, keep=2)
     assert len(kept_before) == 2
     # The retry did not get the other kept connection: it connected afresh.
     assert survivor.isdisjoint(kept_before)
@@ -150,6 +149,6 @@ def test_a_connection_left_inside_a_transaction_is_not_kept(settings: Settings) 
         kept = db.drivers.kept
         return left_open, kept, await db.run(backend_pid)
 
-    left_open, kept, next_one = with_database(settings, use)
+    left_open, kept, next_one = with_kept_connections(settings, use)
     assert kept == 0
     assert next_one != left_open  # discarded, not handed to the next unit

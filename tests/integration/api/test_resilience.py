@@ -4,7 +4,6 @@ accepts jobs while Redis is down, and recovers by itself."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -20,6 +19,7 @@ from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.metrics import REGISTRY
 from tests.support import local_stack
 from tests.support.api import create_job, make_user, upload
+from tests.support.database import with_database
 
 BODY = b"resilience\n"
 
@@ -84,15 +84,8 @@ def test_a_dropped_connection_is_retried_and_counted(settings: Settings) -> None
             await session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
         return int(await session.scalar(text("SELECT 41 + 1")) or 0)
 
-    async def run() -> int:
-        db = Database.from_settings(settings)
-        try:
-            return await db.transaction(work)
-        finally:
-            await db.dispose()
-
     before = connection_retries()
-    assert asyncio.run(run()) == 42
+    assert with_database(settings, lambda db: db.transaction(work)) == 42
     assert len(attempts) == 2
     assert connection_retries() == before + 1
 
@@ -110,17 +103,10 @@ def test_contention_that_outlasts_the_retries_is_a_503_that_says_so(settings: Se
             )
         )
 
-    async def run() -> None:
-        db = Database.from_settings(settings)
-        try:
-            await db.transaction(work)
-        finally:
-            await db.dispose()
-
     labels = {"kind": "serialization"}
     before = REGISTRY.get_sample_value("ingest_db_transaction_retries_total", labels) or 0.0
     with pytest.raises(DependencyUnavailable) as raised:
-        asyncio.run(run())
+        with_database(settings, lambda db: db.transaction(work))
     assert len(attempts) == settings.db_retry_attempts
     assert "too busy" in raised.value.detail
     assert "unreachable" not in raised.value.detail
@@ -140,15 +126,8 @@ def test_a_dropped_driver_connection_is_retried_counted_and_not_reused(settings:
         row = await (await conn.execute("SELECT 41 + 1")).fetchone()
         return int(row[0]) if row else 0
 
-    async def run() -> int:
-        db = Database.from_settings(settings)
-        try:
-            return await db.run(work)
-        finally:
-            await db.dispose()
-
     before = connection_retries()
-    assert asyncio.run(run()) == 42
+    assert with_database(settings, lambda db: db.run(work)) == 42
     assert len(backends) == 2
     assert backends[0] != backends[1]
     assert connection_retries() == before + 1
@@ -163,21 +142,17 @@ def test_a_driver_connection_goes_back_to_the_pool_out_of_autocommit(settings: S
         await session.execute(text("CREATE TABLE rolled_back_probe (id int)"))
         raise RuntimeError("roll back")
 
-    async def run() -> tuple[int, int, bool]:
-        db = Database.from_settings(one)
-        try:
-            first = await db.run(lambda conn: _backend_pid(conn))
-            with pytest.raises(RuntimeError, match="roll back"):
-                await db.transaction(write_then_fail)
-            second = await db.run(lambda conn: _backend_pid(conn))
-            found = await db.run(
-                lambda conn: _exists(conn, "SELECT to_regclass('rolled_back_probe') IS NOT NULL")
-            )
-            return first, second, found
-        finally:
-            await db.dispose()
+    async def use(db: Database) -> tuple[int, int, bool]:
+        first = await db.run(lambda conn: _backend_pid(conn))
+        with pytest.raises(RuntimeError, match="roll back"):
+            await db.transaction(write_then_fail)
+        second = await db.run(lambda conn: _backend_pid(conn))
+        found = await db.run(
+            lambda conn: _exists(conn, "SELECT to_regclass('rolled_back_probe') IS NOT NULL")
+        )
+        return first, second, found
 
-    first, second, found = asyncio.run(run())
+    first, second, found = with_database(one, use)
     assert first == second  # the one connection served all three
     assert not found
 
