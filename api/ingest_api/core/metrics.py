@@ -30,6 +30,12 @@ JOB_TRANSITIONS = Counter(
     ["state"],
     registry=REGISTRY,
 )
+JOB_CREATION_BATCH = Histogram(
+    "ingest_job_creation_batch_size",
+    "Jobs created by one statement: concurrent creations are inserted together.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 512),
+    registry=REGISTRY,
+)
 OUTBOX_BACKLOG = Gauge(
     "ingest_outbox_backlog",
     "Outbox messages committed but not yet added to the Redis Stream.",

@@ -27,6 +27,7 @@ from ingest_api.http.direct import DirectRoute, is_json, route_of
 from ingest_api.http.problem import request_id_of
 from ingest_api.http.responses import ModelResponse
 from ingest_api.jobs import rules, service, sql
+from ingest_api.jobs.creation import JobCreations
 from ingest_api.jobs.models import JobRow
 from ingest_api.jobs.schemas import (
     JobCreate,
@@ -60,6 +61,11 @@ async def visible_job(
     )
 
 
+def creations_of(request: Request) -> JobCreations:
+    creations: JobCreations = request.app.state.job_creations
+    return creations
+
+
 def job_created(job: JobRow, upload: PresignedUpload) -> JobCreated:
     return JobCreated(
         **{name: getattr(job, name) for name in JobPublic.model_fields},
@@ -79,16 +85,12 @@ async def create_job(
     same job (with a fresh upload) instead of a second one."""
     if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
         raise InvalidRequest("must be 1-255 printable ASCII characters", field="Idempotency-Key")
-    runtime, request_id = runtime_of(request), request_id_of(request)
-    job, created = await runtime.db.run(
-        lambda conn: sql.create(
-            conn,
-            runtime.settings,
-            user_id=claims.subject,
-            data=body,
-            request_id=request_id,
-            idempotency_key=idempotency_key,
-        )
+    runtime, creations = runtime_of(request), creations_of(request)
+    job, created = await creations.create(
+        user_id=claims.subject,
+        data=body,
+        request_id=request_id_of(request),
+        idempotency_key=idempotency_key,
     )
     upload = service.presign_upload(runtime.store, runtime.settings, job=job)
     answer = job_created(job, upload)

@@ -2,35 +2,32 @@
 
 `POST /v1/jobs` and `GET /v1/jobs/{id}` run for every upload and every poll,
 so they skip the ORM (see `Database.run`) and make one round trip each: the
-statement that reads or creates the job also reads the caller's user row,
-so that authentication (is the token's user still there and active?) costs
-no statement of its own. A new job and its first event are inserted by that
-same statement; with an Idempotency-Key, a short transaction claims the key
-first. Every later change of a job goes through `transitions.transition` in
-an ORM session.
+statement that reads or creates jobs also reads the callers' user rows, so
+that authentication (is the token's user still there and active?) costs no
+statement of its own. New jobs and their first events are inserted by that
+same statement, a batch of concurrent creations at a time (`jobs.creation`);
+with an Idempotency-Key, a short transaction claims the key first. Every
+later change of a job goes through `transitions.transition` in an ORM
+session.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from psycopg.types.json import Jsonb
 
 from ingest_api.auth.service import USER_COLUMNS, principal_from
-from ingest_api.core.config import Settings
 from ingest_api.core.driver_connections import DriverConnection
 from ingest_api.core.errors import Conflict, InvalidRequest
-from ingest_api.core.logging import get_logger
-from ingest_api.core.metrics import JOB_TRANSITIONS
 from ingest_api.jobs.models import JobRow
 from ingest_api.jobs.rules import (
     IDEMPOTENCY_KEY_TTL,
     UPLOADER_ROLES,
-    check_acceptable,
     check_visible,
     object_key_for,
     request_fingerprint,
@@ -60,26 +57,36 @@ FROM users u LEFT JOIN jobs j ON j.id = %(job_id)s
 WHERE u.id = %(user_id)s
 """  # noqa: S608
 
-# The job is inserted only for an active caller of an uploading role; its
-# first event comes from the same statement (its foreign key is checked at
-# the statement's end, when the job row is there).
-_INSERT_CREATED_JOB: Final = f"""
-WITH caller AS (
-    SELECT {", ".join(USER_COLUMNS)} FROM users WHERE id = %(user_id)s
+# New jobs come as one JSON array (a batch of concurrent creations, see
+# `jobs.creation`): one parameter, which costs far less to send than a
+# parameter per value, and keeps the statement's text the same for every
+# batch size. A job is inserted only for an active caller of an uploading
+# role; its first event comes from the same statement (its foreign key is
+# checked at the statement's end, when the job row is there). Each new job
+# gets a row: its id, its caller's columns (NULL for a user who is gone),
+# then the job's (NULL when it was not inserted).
+_INSERT_CREATED_JOBS: Final = f"""
+WITH new AS (
+    SELECT * FROM jsonb_to_recordset(%(jobs)s::jsonb) AS new(
+        id uuid, owner_id uuid, filename text, content_type text, size_bytes bigint,
+        sha256 text, labels jsonb, object_key text, request_id text)
+), caller AS (
+    SELECT {", ".join(USER_COLUMNS)} FROM users WHERE id IN (SELECT owner_id FROM new)
 ), job AS (
     INSERT INTO jobs (id, owner_id, status, filename, content_type, size_bytes, sha256,
                       labels, object_key, request_id, attempts)
-    SELECT %(id)s, caller.id, %(status)s, %(filename)s, %(content_type)s, %(size_bytes)s,
-           %(sha256)s, %(labels)s, %(object_key)s, %(request_id)s, 0
-    FROM caller WHERE caller.is_active AND caller.role IN ({_UPLOADER_ROLES})
+    SELECT new.id, caller.id, %(status)s, new.filename, new.content_type, new.size_bytes,
+           new.sha256, new.labels, new.object_key, new.request_id, 0
+    FROM new JOIN caller ON caller.id = new.owner_id
+    WHERE caller.is_active AND caller.role IN ({_UPLOADER_ROLES})
     RETURNING {", ".join(JOB_COLUMNS)}
 ), event AS (
     INSERT INTO job_events (job_id, from_status, to_status, actor, request_id)
     SELECT job.id, NULL, job.status, %(actor_prefix)s || caller.username, job.request_id
-    FROM job, caller
+    FROM job JOIN caller ON caller.id = job.owner_id
 )
-SELECT {_qualified("caller", USER_COLUMNS)}, {_qualified("job", JOB_COLUMNS)}
-FROM caller LEFT JOIN job ON true
+SELECT new.id, {_qualified("caller", USER_COLUMNS)}, {_qualified("job", JOB_COLUMNS)}
+FROM new LEFT JOIN caller ON caller.id = new.owner_id LEFT JOIN job ON job.id = new.id
 """  # noqa: S608
 
 _SELECT_CALLER: Final = f"SELECT {', '.join(USER_COLUMNS)} FROM users WHERE id = %s"  # noqa: S608
@@ -94,17 +101,33 @@ _SELECT_KEY: Final = (
     "SELECT fingerprint, job_id FROM idempotency_keys WHERE user_id = %s AND key = %s"
 )
 
-log = get_logger(__name__)
-_JOBS_CREATED: Final = JOB_TRANSITIONS.labels(state=JobState.CREATED.value)
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A job to create: who asks, what they declared, and the request's id."""
+
+    owner_id: uuid.UUID
+    data: JobCreate
+    request_id: str | None
 
 
 def split_row(row: Sequence[Any] | None) -> tuple[Principal, JobRow | None]:
     """A hot-path row -> the caller (or Unauthenticated) and the job, if any."""
-    user_values, job_values = (
-        (row[: len(USER_COLUMNS)], row[len(USER_COLUMNS) :]) if row is not None else (None, [None])
-    )
+    if row is None or row[0] is None:
+        return principal_from(None), None  # raises: the user is gone
+    user_values, job_values = row[: len(USER_COLUMNS)], row[len(USER_COLUMNS) :]
     principal = principal_from(user_values)
     return principal, JobRow(*job_values) if job_values[0] is not None else None
+
+
+def created_job(row: Sequence[Any] | None) -> JobRow:
+    """A new job's row (`insert_created`) -> the job, or why there is none."""
+    principal, job = split_row(row)
+    # The statement inserted nothing for a caller without the role: say why.
+    require_uploader(principal)
+    if job is None:  # pragma: no cover - an active uploader's INSERT returns its row
+        raise AssertionError("the job insert returned no row")
+    return job
 
 
 async def get_visible(
@@ -117,72 +140,53 @@ async def get_visible(
     return principal, check_visible(job, job_id=job_id, user=principal)
 
 
-async def create(
-    conn: DriverConnection,
-    settings: Settings,
-    *,
-    user_id: uuid.UUID,
-    data: JobCreate,
-    request_id: str | None,
-    idempotency_key: str | None = None,
-) -> tuple[JobRow, bool]:
-    """A new job in `created` for the caller behind `user_id`; with an
-    Idempotency-Key seen before (same body), the job made then. Returns the
-    job and whether it is new."""
-    check_acceptable(settings, data)
-    job_id = uuid.uuid4()
-    if idempotency_key is None:
-        job = await _insert_created(
-            conn, job_id=job_id, user_id=user_id, data=data, request_id=request_id
-        )
-    else:
-        async with conn.transaction():
-            caller = await (await conn.execute(_SELECT_CALLER, (user_id,))).fetchone()
-            principal = principal_from(caller)
-            require_uploader(principal)
-            earlier = await _claim_idempotency_key(
-                conn, user=principal, key=idempotency_key, data=data, job_id=job_id
-            )
-            if earlier is not None:
-                _, job = await get_visible(conn, job_id=earlier, user_id=user_id)
-                return job, False
-            job = await _insert_created(
-                conn, job_id=job_id, user_id=user_id, data=data, request_id=request_id
-            )
-    # Committed by now (autocommit, or the transaction above ended).
-    _JOBS_CREATED.inc()
-    log.info("job created", job_id=str(job_id), size_bytes=data.size_bytes)
-    return job, True
-
-
-async def _insert_created(
-    conn: DriverConnection,
-    *,
-    job_id: uuid.UUID,
-    user_id: uuid.UUID,
-    data: JobCreate,
-    request_id: str | None,
-) -> JobRow:
+async def insert_created(
+    conn: DriverConnection, new_jobs: Sequence[tuple[uuid.UUID, NewJob]]
+) -> list[Sequence[Any] | None]:
+    """Insert each (id, new job) in `created`, with its first event, in one
+    statement. Returns each one's row, in order, for `created_job`."""
+    payload = [
+        {
+            "id": str(job_id),
+            "owner_id": str(new.owner_id),
+            "filename": new.data.filename,
+            "content_type": new.data.content_type,
+            "size_bytes": new.data.size_bytes,
+            "sha256": new.data.sha256,
+            "labels": new.data.labels,
+            "object_key": object_key_for(job_id),
+            "request_id": new.request_id,
+        }
+        for job_id, new in new_jobs
+    ]
     values = {
-        "user_id": user_id,
-        "id": job_id,
+        "jobs": Jsonb(payload),
         "status": JobState.CREATED.value,
-        "filename": data.filename,
-        "content_type": data.content_type,
-        "size_bytes": data.size_bytes,
-        "sha256": data.sha256,
-        "labels": Jsonb(data.labels),
-        "object_key": object_key_for(job_id),
-        "request_id": request_id,
         "actor_prefix": Actor.USER_PREFIX,
     }
-    cursor = await conn.execute(_INSERT_CREATED_JOB, values)
-    principal, job = split_row(await cursor.fetchone())
-    # The statement inserted nothing for a caller without the role: say why.
-    require_uploader(principal)
-    if job is None:  # pragma: no cover - an active uploader's INSERT returns its row
-        raise AssertionError("the job insert returned no row")
-    return job
+    cursor = await conn.execute(_INSERT_CREATED_JOBS, values)
+    rows = {row[0]: row[1:] for row in await cursor.fetchall()}
+    return [rows.get(job_id) for job_id, _ in new_jobs]
+
+
+async def create_with_key(
+    conn: DriverConnection, new: NewJob, *, idempotency_key: str
+) -> tuple[JobRow, bool]:
+    """A new job, or, for an Idempotency-Key seen before (same body), the job
+    made then, in one transaction. Returns the job and whether it is new."""
+    job_id = uuid.uuid4()
+    async with conn.transaction():
+        caller = await (await conn.execute(_SELECT_CALLER, (new.owner_id,))).fetchone()
+        principal = principal_from(caller)
+        require_uploader(principal)
+        earlier = await _claim_idempotency_key(
+            conn, user=principal, key=idempotency_key, data=new.data, job_id=job_id
+        )
+        if earlier is not None:
+            _, job = await get_visible(conn, job_id=earlier, user_id=new.owner_id)
+            return job, False
+        [row] = await insert_created(conn, [(job_id, new)])
+        return created_job(row), True
 
 
 async def _claim_idempotency_key(

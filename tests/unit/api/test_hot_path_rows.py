@@ -53,6 +53,7 @@ def test_a_row_without_a_job_gives_none_for_it() -> None:
     ("row", "reason"),
     [
         (None, "no longer exists"),
+        ([None] * (len(USER_COLUMNS) + len(fields(JobRow))), "no longer exists"),
         ([USER_ID, "ana", "uploader", False, *job_values()], "disabled"),
     ],
 )
