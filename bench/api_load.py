@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -92,7 +93,7 @@ def run_wrk(name: str, url: str, script: str, seconds: int, connections: int) ->
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua.name, url],
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua.name, url],
         capture_output=True,
         text=True,
         check=True,
@@ -164,7 +165,25 @@ def main() -> None:
             measure(name, url, script, args.seconds, args.connections, pid)
             for name, url, script in cases
         ]
+        batch_count, batch_sum = creation_batches(server.url)
     print_report(results)
+    print(
+        f"job creations were inserted {batch_sum / max(batch_count, 1):.1f} at a time"
+        f" on average ({batch_sum:.0f} jobs in {batch_count:.0f} statements)"
+    )
+
+
+def creation_batches(url: str) -> tuple[float, float]:
+    """How many creation statements the API ran, and how many jobs they made."""
+    samples = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(httpx.get(f"{url}/metrics").text)
+        for sample in family.samples
+    }
+    return (
+        samples.get("ingest_job_creation_batch_size_count", 0.0),
+        samples.get("ingest_job_creation_batch_size_sum", 0.0),
+    )
 
 
 def print_report(results: list[Result]) -> None:

@@ -48,16 +48,16 @@ class Batcher(Generic[In, Out]):
         self._max_in_flight = max_in_flight
         self._isolate = isolate
         self._waiting: list[tuple[In, asyncio.Future[Out]]] = []
+        self._in_flight = 0
         self._flushers: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: In) -> Out:
         """The result of `item`'s part in a batch (or the batch's error)."""
+        if self._in_flight == 0 and not self._waiting:
+            return await self._run_alone(item)
         future: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if len(self._flushers) < self._max_in_flight:
-            flusher = asyncio.create_task(self._flush())
-            self._flushers.add(flusher)
-            flusher.add_done_callback(self._flushers.discard)
+        self._start_flusher()
         return await future
 
     async def aclose(self) -> None:
@@ -65,26 +65,47 @@ class Batcher(Generic[In, Out]):
         while self._flushers:
             await asyncio.gather(*self._flushers, return_exceptions=True)
 
+    async def _run_alone(self, item: In) -> Out:
+        # Nothing in flight, so nothing to gather: the submitter's own task
+        # runs its batch of one, which spares a quiet service the hop through
+        # a task and a future. Under load a batch is nearly always in flight,
+        # and arrivals wait for the next one.
+        self._in_flight += 1
+        try:
+            [result] = self._checked(await self._run_batch([item]), 1)
+            return result
+        finally:
+            self._in_flight -= 1
+            self._start_flusher()
+
+    def _start_flusher(self) -> None:
+        if self._waiting and self._in_flight < self._max_in_flight:
+            self._in_flight += 1
+            flusher = asyncio.create_task(self._flush())
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)
+
     async def _flush(self) -> None:
         # The batch is taken when the flusher first runs, not when it was
         # started: what arrived meanwhile, in the same turn of the event
         # loop, rides along.
-        while self._waiting:
-            batch = self._waiting[: self._max_size]
-            del self._waiting[: self._max_size]
-            try:
-                await self._settle(batch)
-            except asyncio.CancelledError:  # nobody may wait forever
-                for _, future in batch:
-                    if not future.done():
-                        future.cancel()
-                raise
+        try:
+            while self._waiting:
+                batch = self._waiting[: self._max_size]
+                del self._waiting[: self._max_size]
+                try:
+                    await self._settle(batch)
+                except asyncio.CancelledError:  # nobody may wait forever
+                    for _, future in batch:
+                        if not future.done():
+                            future.cancel()
+                    raise
+        finally:
+            self._in_flight -= 1
 
     async def _settle(self, batch: list[tuple[In, asyncio.Future[Out]]]) -> None:
         try:
-            results = await self._run_batch([item for item, _ in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"a batch of {len(batch)} items had {len(results)} results")
+            results = self._checked(await self._run_batch([item for item, _ in batch]), len(batch))
         except Exception as error:
             if len(batch) > 1 and self._isolate(error):
                 for entry in batch:
@@ -97,3 +118,9 @@ class Batcher(Generic[In, Out]):
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
+
+    @staticmethod
+    def _checked(results: Sequence[Out], expected: int) -> Sequence[Out]:
+        if len(results) != expected:
+            raise RuntimeError(f"a batch of {expected} items had {len(results)} results")
+        return results

@@ -40,7 +40,7 @@ log = get_logger(__name__)
 _JOBS_CREATED: Final = JOB_TRANSITIONS.labels(state=JobState.CREATED.value)
 
 
-def _may_be_one_jobs_fault(error: Exception) -> bool:
+def may_be_one_jobs_fault(error: Exception) -> bool:
     # An unreachable or overloaded database fails every job alike: running
     # them one by one would only make each wait through the retries again.
     return not isinstance(error, DependencyUnavailable)
@@ -56,7 +56,7 @@ class JobCreations:
             self._insert,
             max_size=MAX_BATCH,
             max_in_flight=MAX_BATCHES_IN_FLIGHT,
-            isolate=_may_be_one_jobs_fault,
+            isolate=may_be_one_jobs_fault,
         )
 
     async def create(

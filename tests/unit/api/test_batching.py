@@ -10,6 +10,8 @@ from typing import TypeVar
 import pytest
 
 from ingest_api.core.batching import Batcher
+from ingest_api.core.errors import DependencyUnavailable
+from ingest_api.jobs.creation import may_be_one_jobs_fault
 
 T = TypeVar("T")
 
@@ -23,7 +25,6 @@ class Doubler:
 
     def __init__(self) -> None:
         self.batches: list[list[int]] = []
-        self.tasks: list[asyncio.Task[object] | None] = []
         self.running = 0
         self.most_running = 0
         self.gate = asyncio.Event()
@@ -31,7 +32,6 @@ class Doubler:
 
     async def __call__(self, items: Sequence[int]) -> list[int]:
         self.batches.append(list(items))
-        self.tasks.append(asyncio.current_task())
         self.running += 1
         self.most_running = max(self.most_running, self.running)
         try:
@@ -44,13 +44,19 @@ class Doubler:
             self.running -= 1
 
 
-def test_a_lone_submission_is_sent_at_once_as_a_batch_of_one() -> None:
-    async def scenario() -> tuple[int, list[list[int]]]:
+def test_a_lone_submission_is_sent_at_once_as_a_batch_of_one_in_its_own_task() -> None:
+    async def scenario() -> tuple[int, list[list[int]], bool]:
         doubler = Doubler()
-        result = await Batcher(doubler).submit(21)
-        return result, doubler.batches
+        ran_in: list[asyncio.Task[object] | None] = []
 
-    assert run(scenario) == (42, [[21]])
+        async def recording(items: Sequence[int]) -> list[int]:
+            ran_in.append(asyncio.current_task())
+            return await doubler(items)
+
+        result = await Batcher(recording).submit(21)
+        return result, doubler.batches, ran_in == [asyncio.current_task()]
+
+    assert run(scenario) == (42, [[21]], True)
 
 
 def test_what_arrives_while_a_batch_runs_goes_out_together_next() -> None:
@@ -71,14 +77,15 @@ def test_what_arrives_while_a_batch_runs_goes_out_together_next() -> None:
     assert batches == [[1], [2, 3, 4]]
 
 
-def test_submissions_in_the_same_turn_of_the_loop_share_a_batch() -> None:
+def test_submissions_that_arrive_together_share_a_batch() -> None:
     async def scenario() -> list[list[int]]:
         doubler = Doubler()
         batcher = Batcher(doubler)
         await asyncio.gather(*(batcher.submit(n) for n in range(5)))
         return doubler.batches
 
-    assert run(scenario) == [[0, 1, 2, 3, 4]]
+    # The first goes at once, alone; the others arrive while it runs.
+    assert run(scenario) == [[0], [1, 2, 3, 4]]
 
 
 def test_batches_are_bounded_in_size_and_in_number_at_once() -> None:
@@ -108,7 +115,7 @@ def test_a_failed_batch_is_run_item_by_item_so_one_bad_item_fails_alone() -> Non
     assert outcomes[0] == 2
     assert outcomes[2] == 6
     assert isinstance(outcomes[1], ValueError)
-    assert batches == [[1, -1, 3], [1], [-1], [3]]
+    assert batches == [[1], [-1, 3], [-1], [3]]
 
 
 def test_an_error_that_is_not_one_items_fails_the_whole_batch_once() -> None:
@@ -121,8 +128,9 @@ def test_an_error_that_is_not_one_items_fails_the_whole_batch_once() -> None:
         return outcomes, doubler.batches
 
     outcomes, batches = run(scenario)
-    assert all(isinstance(outcome, ValueError) for outcome in outcomes)
-    assert batches == [[1, -1, 3]]
+    assert outcomes[0] == 2
+    assert all(isinstance(outcome, ValueError) for outcome in outcomes[1:])
+    assert batches == [[1], [-1, 3]]
 
 
 def test_a_batch_function_that_loses_results_is_an_error_for_its_waiters() -> None:
@@ -133,9 +141,11 @@ def test_a_batch_function_that_loses_results_is_an_error_for_its_waiters() -> No
         batcher: Batcher[int, int] = Batcher(lossy, isolate=lambda error: False)
         return await asyncio.gather(*(batcher.submit(n) for n in (1, 2)), return_exceptions=True)
 
+    # Both the batch the first submission runs alone and the next are checked.
+
     outcomes = run(scenario)
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
-    assert "2 items had 1 results" in str(outcomes[0])
+    assert "1 items had 0 results" in str(outcomes[0])
 
 
 def test_a_waiter_that_gives_up_does_not_disturb_the_others() -> None:
@@ -153,36 +163,60 @@ def test_a_waiter_that_gives_up_does_not_disturb_the_others() -> None:
     assert run(scenario) == (4, True)
 
 
+class HeldAfterFirst:
+    """A batch function whose batches after the first wait at a gate, so that
+    the second batch is the one a flusher task runs."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.gate = asyncio.Event()
+        self.tasks: list[asyncio.Task[object] | None] = []
+
+    async def __call__(self, items: Sequence[int]) -> list[int]:
+        self.calls += 1
+        self.tasks.append(asyncio.current_task())
+        await asyncio.sleep(0)
+        if self.calls > 1:
+            await self.gate.wait()
+        return [item * 2 for item in items]
+
+
+async def second_batch_in_flight(
+    held: HeldAfterFirst,
+) -> tuple[Batcher[int, int], asyncio.Task[int]]:
+    batcher = Batcher(held)
+    first = asyncio.create_task(batcher.submit(1))
+    second = asyncio.create_task(batcher.submit(2))
+    assert await first == 2
+    await asyncio.sleep(0.01)
+    assert held.calls == 2  # the second batch is running, held at the gate
+    return batcher, second
+
+
 def test_closing_waits_for_the_batches_in_flight() -> None:
     async def scenario() -> tuple[bool, int]:
-        doubler = Doubler()
-        batcher = Batcher(doubler)
-        doubler.gate.clear()
-        waiter = asyncio.create_task(batcher.submit(5))
-        await asyncio.sleep(0.01)
+        held = HeldAfterFirst()
+        batcher, second = await second_batch_in_flight(held)
         closing = asyncio.create_task(batcher.aclose())
         await asyncio.sleep(0.01)
         closed_early = closing.done()
-        doubler.gate.set()
+        held.gate.set()
         await closing
-        return closed_early, await waiter
+        return closed_early, await second
 
-    assert run(scenario) == (False, 10)
+    assert run(scenario) == (False, 4)
 
 
 def test_a_cancelled_batch_cancels_its_waiters_rather_than_leave_them_waiting() -> None:
     async def scenario() -> bool:
-        doubler = Doubler()
-        batcher = Batcher(doubler)
-        doubler.gate.clear()
-        waiter = asyncio.create_task(batcher.submit(5))
-        await asyncio.sleep(0.01)
-        [batch_task] = doubler.tasks
+        held = HeldAfterFirst()
+        _, second = await second_batch_in_flight(held)
+        batch_task = held.tasks[-1]
         assert batch_task is not None
         batch_task.cancel()  # as at shutdown
         with pytest.raises(asyncio.CancelledError):
-            await waiter
-        return waiter.cancelled()
+            await second
+        return second.cancelled()
 
     assert run(scenario) is True
 
@@ -193,3 +227,9 @@ def test_sizes_below_one_are_refused() -> None:
 
     with pytest.raises(ValueError, match="at least 1"):
         Batcher(nothing, max_size=0)
+
+
+def test_job_creations_split_a_failed_batch_unless_the_database_is_unavailable() -> None:
+    # Split, each job would wait through the retries again, for the same 503.
+    assert not may_be_one_jobs_fault(DependencyUnavailable("down", dependency="postgres"))
+    assert may_be_one_jobs_fault(ValueError("value too long for type character varying(255)"))
