@@ -93,7 +93,9 @@ def run_wrk(name: str, url: str, script: str, seconds: int, connections: int) ->
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     out = subprocess.run(
-        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua.name, url],
+        # wrk wants at least one connection per thread.
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s"]
+        + ["--latency", "-s", lua.name, url],
         capture_output=True,
         text=True,
         check=True,
