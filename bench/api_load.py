@@ -92,10 +92,10 @@ def measure(
 def run_wrk(name: str, url: str, script: str, seconds: int, connections: int) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
+    # wrk wants at least one connection per thread.
+    load = [f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s"]
     out = subprocess.run(
-        # wrk wants at least one connection per thread.
-        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s"]
-        + ["--latency", "-s", lua.name, url],
+        ["wrk", *load, "--latency", "-s", lua.name, url],
         capture_output=True,
         text=True,
         check=True,
