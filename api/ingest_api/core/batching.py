@@ -13,6 +13,7 @@ fewer, larger statements.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -81,7 +82,9 @@ class Batcher(Generic[In, Out]):
     def _start_flusher(self) -> None:
         if self._waiting and self._in_flight < self._max_in_flight:
             self._in_flight += 1
-            flusher = asyncio.create_task(self._flush())
+            # A fresh context: the batch serves many requests, so what it logs
+            # must not carry the request id of the one that happened to start it.
+            flusher = asyncio.create_task(self._flush(), context=contextvars.Context())
             self._flushers.add(flusher)
             flusher.add_done_callback(self._flushers.discard)
 

@@ -4,6 +4,7 @@ waiter gets its own result, and one bad item fails alone."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -233,3 +234,28 @@ def test_job_creations_split_a_failed_batch_unless_the_database_is_unavailable()
     # Split, each job would wait through the retries again, for the same 503.
     assert not may_be_one_jobs_fault(DependencyUnavailable("down", dependency="postgres"))
     assert may_be_one_jobs_fault(ValueError("value too long for type character varying(255)"))
+
+
+def test_a_batch_of_others_requests_runs_outside_the_context_of_the_first() -> None:
+    request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id")
+
+    async def scenario() -> list[str | None]:
+        seen: list[str | None] = []
+
+        async def recording(items: Sequence[int]) -> list[int]:
+            seen.append(request_id.get(None))
+            await asyncio.sleep(0)
+            return list(items)
+
+        batcher = Batcher(recording)
+
+        async def submit_as(name: str, item: int) -> int:
+            request_id.set(name)
+            return await batcher.submit(item)
+
+        await asyncio.gather(*(submit_as(f"req-{n}", n) for n in range(3)))
+        return seen
+
+    # The first runs alone in its own request's context; the batch of the
+    # other two in a context of its own.
+    assert run(scenario) == ["req-0", None]
