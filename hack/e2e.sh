@@ -104,12 +104,23 @@ k -n "$NS" wait ingestservice/logs --for=condition=Ready --timeout=300s
 k -n "$NS" get ingestservice,deploy,jobs,pods
 
 step "ingestctl: log in as the bootstrap admin, upload a real log file, wait, show the result"
-api_port=$("$VENV_BIN/python" - "$WORK/kubelet/endpoints.json" <<'PY'
+# Ready can be an earlier run's word (the status of an IngestService whose
+# pods stopped with `make down`, until the operator looks again), so the API
+# pod itself must be ready before ingestctl talks to it.
+ready_api_port() {
+  "$VENV_BIN/python" - "$WORK/kubelet/endpoints.json" <<'PY'
 import json, sys
-endpoints = json.load(open(sys.argv[1]))
-print(next(e["ports"]["http"] for name, e in endpoints.items() if "/logs-api-" in name and e["ready"]))
+try:
+    endpoints = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    sys.exit(1)
+ready = [e["ports"]["http"] for name, e in endpoints.items() if "/logs-api-" in name and e["ready"]]
+sys.exit(print(ready[0]) if ready else 1)
 PY
-)
+}
+wait_for "the API pod of ingestservice/logs" 180 ready_api_port ||
+  die "no API pod of ingestservice/logs became ready in 180 s (see $WORK/kubelet)"
+api_port=$(ready_api_port)
 export INGESTCTL_CONFIG="$WORK/ingestctl.json"
 echo demo-admin-password | "$VENV_BIN/ingestctl" login --url "http://127.0.0.1:$api_port" --username admin
 "$VENV_BIN/ingestctl" upload "$ROOT_DIR/examples/logs/checkout.log.gz" --label source=e2e --wait
