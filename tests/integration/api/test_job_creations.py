@@ -157,13 +157,14 @@ def test_with_an_idempotency_key_a_creation_returns_the_job_made_before(
     assert jobs == 1
 
 
-def test_with_the_database_unreachable_every_caller_gets_a_503(settings: Settings) -> None:
+def test_an_unreachable_database_fails_a_batch_once_not_job_by_job(settings: Settings) -> None:
     unreachable = settings.model_copy(
         update={"database_url": "postgresql://nobody:x@127.0.0.1:9/none", "db_retry_attempts": 1}
     )
 
-    async def use(db: Database) -> list[object]:
+    async def use(db: Database) -> tuple[list[object], float]:
         creations = JobCreations(db, unreachable)
+        before = batches_so_far()
         outcomes = await asyncio.gather(
             *(
                 creations.create(user_id=uuid.uuid4(), data=BODY, request_id=None)
@@ -172,8 +173,9 @@ def test_with_the_database_unreachable_every_caller_gets_a_503(settings: Setting
             return_exceptions=True,
         )
         await creations.aclose()
-        return list(outcomes)
+        return list(outcomes), batches_so_far() - before
 
-    outcomes = with_database(unreachable, use)
+    outcomes, batches = with_database(unreachable, use)
     assert len(outcomes) == 10
     assert all(isinstance(outcome, DependencyUnavailable) for outcome in outcomes)
+    assert batches == 1  # run job by job, it would have been 11
