@@ -32,9 +32,14 @@ from ingest_api.jobs.states import JobState
 # unreachable server), and is high so that the requests waiting by then go
 # in a few statements, not queued behind many.
 MAX_BATCH = 512
-# Two batches may run at once, so that one slow statement (a lock wait, a
-# retry's back-off) does not hold every other creation behind it.
-MAX_BATCHES_IN_FLIGHT = 2
+# One batch at a time: the creations that arrive meanwhile gather for the
+# next. Measured side by side against two at a time (four runs each), it
+# kept creation steadier (0.46 to 0.55 of /healthz's rate, against 0.32 to
+# 0.59) with a lower p99 (13 to 16 ms, against 16 to 18). Its risk, one slow
+# statement holding the others back, is small here: a creation statement
+# waits on no lock but the key-share lock its foreign key takes on the
+# caller's user row, and no path of the API deletes users or changes ids.
+MAX_BATCHES_IN_FLIGHT = 1
 
 log = get_logger(__name__)
 _JOBS_CREATED: Final = JOB_TRANSITIONS.labels(state=JobState.CREATED.value)
