@@ -115,7 +115,9 @@ try:
 except (OSError, ValueError):
     sys.exit(1)
 ready = [e["ports"]["http"] for name, e in endpoints.items() if "/logs-api-" in name and e["ready"]]
-sys.exit(print(ready[0]) if ready else 1)
+if not ready:
+    sys.exit(1)
+print(ready[0])
 PY
 }
 wait_for "the API pod of ingestservice/logs" 180 ready_api_port ||
