@@ -208,7 +208,7 @@ def test_job_creations_split_a_failed_batch_unless_the_database_is_unavailable()
     assert may_be_one_jobs_fault(ValueError("value too long for type character varying(255)"))
 
 
-def test_a_batch_of_others_requests_runs_outside_the_context_of_the_first() -> None:
+def test_a_batch_runs_in_a_context_of_its_own_not_its_first_requests() -> None:
     request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id")
 
     async def scenario() -> list[str | None]:
