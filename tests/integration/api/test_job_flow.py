@@ -4,27 +4,13 @@ queue message reaches the stream with the job id and the request id."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-import redis
 from starlette.testclient import TestClient
 
 from ingest_api.core.config import Settings
 from tests.support.api import create_job, make_user, upload
+from tests.support.queue import stream_messages
 
 LOG_LINES = b'{"level":"info","msg":"hello"}\n{"level":"error","msg":"boom"}\n'
-
-
-def read_stream(settings: Settings, timeout: float = 10.0) -> list[dict[str, Any]]:
-    """The stream's messages, waiting up to `timeout` for the first one."""
-    deadline = time.monotonic() + timeout
-    with redis.Redis.from_url(settings.redis_url, decode_responses=True) as conn:
-        while True:
-            entries = conn.xrange(settings.queue_stream)
-            if entries or time.monotonic() > deadline:
-                return [fields for _, fields in entries]
-            time.sleep(0.1)
 
 
 def test_uploaded_file_is_queued_with_its_request_id(
@@ -45,7 +31,7 @@ def test_uploaded_file_is_queued_with_its_request_id(
     assert completed.status_code == 200, completed.text
     assert completed.json()["status"] == "queued"
 
-    messages = read_stream(settings)
+    messages = stream_messages(settings)
     assert messages == [{"job_id": job["id"], "request_id": "flow-test-0001", "attempt": "1"}]
 
     history = client.get(f"/v1/jobs/{job['id']}/events", headers=uploader.headers).json()["data"]
@@ -69,7 +55,7 @@ def test_completion_before_the_upload_is_refused(client: TestClient, settings: S
     assert (
         client.get(f"/v1/jobs/{job['id']}", headers=uploader.headers).json()["status"] == "created"
     )
-    assert read_stream(settings, timeout=0.5) == []
+    assert stream_messages(settings, timeout=0.5) == []
 
 
 def test_storage_refuses_a_larger_body_than_declared(client: TestClient) -> None:

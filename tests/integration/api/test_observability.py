@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from ingest_api.core.config import Settings
 from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME, job_request, settings_env
+from tests.support.cluster import wait_for
 from tests.support.processes import ServerProcess, api_server
+from tests.support.queue import stream_messages
 
 BODY = b'{"msg": "observed"}\n'
 REQUEST_ID = "trace-abc.123"
@@ -30,6 +31,12 @@ def server(settings: Settings, tmp_path: Path) -> Iterator[ServerProcess]:
 
 def json_lines(server: ServerProcess) -> list[dict[str, Any]]:
     return [json.loads(line) for line in server.log_lines() if line.startswith("{")]
+
+
+def logged_for_request(server: ServerProcess, wanted: set[str]) -> list[dict[str, Any]] | None:
+    """The JSON lines logged with REQUEST_ID, once they include each message in `wanted`."""
+    lines = [line for line in json_lines(server) if line.get("request_id") == REQUEST_ID]
+    return lines if {line["message"] for line in lines} >= wanted else None
 
 
 def admin_headers(server: ServerProcess) -> dict[str, str]:
@@ -61,12 +68,15 @@ def test_request_id_reaches_the_response_the_logs_and_the_queue(
     assert completed.status_code == 200
     assert completed.headers["X-Request-ID"] == REQUEST_ID
 
-    with redis.Redis.from_url(settings.redis_url, decode_responses=True) as conn:
-        [(_, message)] = conn.xrange(settings.queue_stream)
+    [message] = stream_messages(settings)
     assert message["request_id"] == REQUEST_ID
 
-    lines = [line for line in json_lines(server) if line.get("request_id") == REQUEST_ID]
-    assert {line["message"] for line in lines} >= {"job state changed", "request"}
+    # The access log line is written once the response is sent: wait for it.
+    lines = wait_for(
+        lambda: logged_for_request(server, {"job state changed", "request"}),
+        timeout=10,
+        message="the request's log lines",
+    )
     for line in lines:
         assert {"timestamp", "level", "message", "module", "request_id"} <= set(line)
     [transition] = [line for line in lines if line["message"] == "job state changed"]

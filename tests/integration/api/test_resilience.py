@@ -4,10 +4,7 @@ accepts jobs while Redis is down, and recovers by itself."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
-import redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
@@ -20,6 +17,7 @@ from ingest_api.core.metrics import REGISTRY
 from tests.support import local_stack
 from tests.support.api import create_job, make_user, upload
 from tests.support.database import with_database
+from tests.support.queue import stream_messages
 
 BODY = b"resilience\n"
 
@@ -66,12 +64,8 @@ def test_a_job_completed_while_redis_is_down_reaches_the_stream_later(
     finally:
         local_stack.start("redis")
 
-    deadline = time.monotonic() + 30
-    with redis.Redis.from_url(settings.redis_url, decode_responses=True) as conn:
-        while not (entries := conn.xrange(settings.queue_stream)):
-            assert time.monotonic() < deadline, "the outbox never reached the stream"
-            time.sleep(0.2)
-    assert [fields["job_id"] for _, fields in entries] == [job["id"]]
+    messages = stream_messages(settings, timeout=30)
+    assert [fields["job_id"] for fields in messages] == [job["id"]]
 
 
 def test_a_dropped_connection_is_retried_and_counted(settings: Settings) -> None:
