@@ -167,25 +167,30 @@ def main() -> None:
             measure(name, url, script, args.seconds, args.connections, pid)
             for name, url, script in cases
         ]
-        batch_count, batch_sum = creation_batches(server.url)
+        batches = job_batches(server.url)
     print_report(results)
-    print(
-        f"job creations were inserted {batch_sum / max(batch_count, 1):.1f} at a time"
-        f" on average ({batch_sum:.0f} jobs in {batch_count:.0f} statements)"
-    )
+    for operation, (statements, requests) in sorted(batches.items()):
+        print(
+            f"job {operation}s: {requests / max(statements, 1):.1f} a statement"
+            f" on average ({requests:.0f} in {statements:.0f} statements)"
+        )
 
 
-def creation_batches(url: str) -> tuple[float, float]:
-    """How many creation statements the API ran, and how many jobs they made."""
-    samples = {
-        sample.name: sample.value
-        for family in text_string_to_metric_families(httpx.get(f"{url}/metrics").text)
-        for sample in family.samples
-    }
-    return (
-        samples.get("ingest_job_creation_batch_size_count", 0.0),
-        samples.get("ingest_job_creation_batch_size_sum", 0.0),
-    )
+def job_batches(url: str) -> dict[str, tuple[float, float]]:
+    """For each operation (create, read): the statements the API ran, and how
+    many requests they served."""
+    batches: dict[str, tuple[float, float]] = {}
+    for family in text_string_to_metric_families(httpx.get(f"{url}/metrics").text):
+        if family.name != "ingest_job_batch_size":
+            continue
+        for sample in family.samples:
+            statements, requests = batches.get(sample.labels["operation"], (0.0, 0.0))
+            if sample.name.endswith("_count"):
+                statements = sample.value
+            elif sample.name.endswith("_sum"):
+                requests = sample.value
+            batches[sample.labels["operation"]] = (statements, requests)
+    return batches
 
 
 def print_report(results: list[Result]) -> None:

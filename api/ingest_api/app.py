@@ -32,6 +32,7 @@ from ingest_api.http.middleware import RateLimitMiddleware, RequestContextMiddle
 from ingest_api.http.problem import install_problem_handlers
 from ingest_api.http.rate_limit import RateLimiter
 from ingest_api.jobs.creation import JobCreations
+from ingest_api.jobs.reading import JobReads
 from ingest_api.jobs.router import DIRECT_ROUTES
 from ingest_api.jobs.router import router as jobs_router
 from ingest_api.migrations import head_revision
@@ -95,6 +96,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await relay_task
         await app.state.job_creations.aclose()
+        await app.state.job_reads.aclose()
         await runtime.close()
 
 
@@ -124,6 +126,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.relay = OutboxRelay(runtime.db, runtime.redis)
     app.state.job_creations = JobCreations(runtime.db, settings)
+    app.state.job_reads = JobReads(runtime.db)
     app.state.tokens = AccessTokens(settings)
     app.state.limiter = RateLimiter(
         runtime.redis,

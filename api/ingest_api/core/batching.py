@@ -20,12 +20,17 @@ import contextvars
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from ingest_api.core.errors import DependencyUnavailable
+
 In = TypeVar("In")
 Out = TypeVar("Out")
 
 
-def _always(_: Exception) -> bool:
-    return True
+def may_be_one_items_fault(error: Exception) -> bool:
+    """Whether a failed batch is worth running again an item at a time. Not
+    when a dependency is unavailable: that fails every item alike, and run one
+    by one, each would only wait through the retries again."""
+    return not isinstance(error, DependencyUnavailable)
 
 
 class Batcher(Generic[In, Out]):
@@ -43,7 +48,7 @@ class Batcher(Generic[In, Out]):
         *,
         max_size: int = 64,
         max_in_flight: int = 1,
-        isolate: Callable[[Exception], bool] = _always,
+        isolate: Callable[[Exception], bool] = may_be_one_items_fault,
     ) -> None:
         if max_size < 1 or max_in_flight < 1:
             raise ValueError("max_size and max_in_flight must be at least 1")

@@ -30,9 +30,11 @@ JOB_TRANSITIONS = Counter(
     ["state"],
     registry=REGISTRY,
 )
-JOB_CREATION_BATCH = Histogram(
-    "ingest_job_creation_batch_size",
-    "Jobs created by one statement: concurrent creations are inserted together.",
+JOB_BATCH_SIZE = Histogram(
+    "ingest_job_batch_size",
+    "Requests one statement served, by operation (create, read): concurrent job"
+    " creations are inserted together, and concurrent job reads are read together.",
+    ["operation"],
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 512),
     registry=REGISTRY,
 )

@@ -17,9 +17,8 @@ from typing import Any, Final
 from ingest_api.core.batching import Batcher
 from ingest_api.core.config import Settings
 from ingest_api.core.db import Database
-from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import get_logger
-from ingest_api.core.metrics import JOB_CREATION_BATCH, JOB_TRANSITIONS
+from ingest_api.core.metrics import JOB_BATCH_SIZE, JOB_TRANSITIONS
 from ingest_api.jobs import sql
 from ingest_api.jobs.models import JobRow
 from ingest_api.jobs.rules import check_acceptable
@@ -43,12 +42,7 @@ MAX_BATCHES_IN_FLIGHT = 1
 
 log = get_logger(__name__)
 _JOBS_CREATED: Final = JOB_TRANSITIONS.labels(state=JobState.CREATED.value)
-
-
-def may_be_one_jobs_fault(error: Exception) -> bool:
-    # An unreachable or overloaded database fails every job alike: running
-    # them one by one would only make each wait through the retries again.
-    return not isinstance(error, DependencyUnavailable)
+_CREATION_BATCHES: Final = JOB_BATCH_SIZE.labels(operation="create")
 
 
 class JobCreations:
@@ -61,7 +55,6 @@ class JobCreations:
             self._insert,
             max_size=MAX_BATCH,
             max_in_flight=MAX_BATCHES_IN_FLIGHT,
-            isolate=may_be_one_jobs_fault,
         )
 
     async def create(
@@ -93,7 +86,7 @@ class JobCreations:
         await self._batches.aclose()
 
     async def _insert(self, new_jobs: Sequence[NewJob]) -> list[Sequence[Any] | None]:
-        JOB_CREATION_BATCH.observe(len(new_jobs))
+        _CREATION_BATCHES.observe(len(new_jobs))
         # Ids are drawn for each attempt, as the rest of a retried unit is.
         return await self._db.run(
             lambda conn: sql.insert_created(conn, [(uuid.uuid4(), new) for new in new_jobs])

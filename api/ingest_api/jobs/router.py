@@ -26,9 +26,10 @@ from ingest_api.http.deps import (
 from ingest_api.http.direct import DirectRoute, is_json, route_of
 from ingest_api.http.problem import request_id_of
 from ingest_api.http.responses import ModelResponse
-from ingest_api.jobs import rules, service, sql
+from ingest_api.jobs import rules, service
 from ingest_api.jobs.creation import JobCreations
 from ingest_api.jobs.models import JobRow
+from ingest_api.jobs.reading import JobReads
 from ingest_api.jobs.schemas import (
     JobCreate,
     JobCreated,
@@ -40,7 +41,6 @@ from ingest_api.jobs.schemas import (
     UploadPublic,
 )
 from ingest_api.jobs.states import JobState
-from ingest_api.runtime import Runtime
 from ingest_api.storage.service import PresignedUpload
 from ingest_api.users.models import Principal
 
@@ -52,13 +52,12 @@ _job_id_adapter: TypeAdapter[uuid.UUID] = TypeAdapter(uuid.UUID)
 
 
 async def visible_job(
-    runtime: Runtime, job_id: uuid.UUID, claims: TokenClaims
+    request: Request, job_id: uuid.UUID, claims: TokenClaims
 ) -> tuple[Principal, JobRow]:
-    """The caller and the job, if they may see it: one statement, which also
-    authenticates the caller (see jobs.sql)."""
-    return await runtime.db.run(
-        lambda conn: sql.get_visible(conn, job_id=job_id, user_id=claims.subject)
-    )
+    """The caller and the job, if they may see it: one statement (shared with
+    concurrent reads), which also authenticates the caller (see jobs.sql)."""
+    reads: JobReads = request.app.state.job_reads
+    return await reads.get_visible(job_id=job_id, user_id=claims.subject)
 
 
 def creations_of(request: Request) -> JobCreations:
@@ -125,16 +124,16 @@ async def list_jobs(
 
 @router.get("/{job_id}", response_model=JobPublic)
 async def read_job(job_id: uuid.UUID, claims: AccessClaims, request: Request) -> Response:
-    _, job = await visible_job(runtime_of(request), job_id, claims)
+    _, job = await visible_job(request, job_id, claims)
     return ModelResponse(JobPublic.model_validate(job))
 
 
 @router.get("/{job_id}/upload", response_model=UploadPublic)
 async def renew_upload(
-    job_id: uuid.UUID, claims: AccessClaims, runtime: RuntimeDep
+    job_id: uuid.UUID, claims: AccessClaims, runtime: RuntimeDep, request: Request
 ) -> UploadPublic:
     """A fresh presigned upload for a job still waiting for its file."""
-    user, job = await visible_job(runtime, job_id, claims)
+    user, job = await visible_job(request, job_id, claims)
     rules.require_uploader(user)
     if job.status != JobState.CREATED.value:
         raise InvalidRequest(
@@ -206,10 +205,10 @@ async def job_events(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) 
 
 @router.get("/{job_id}/result", response_model=JobResultPublic)
 async def job_result(
-    job_id: uuid.UUID, claims: AccessClaims, runtime: RuntimeDep
+    job_id: uuid.UUID, claims: AccessClaims, runtime: RuntimeDep, request: Request
 ) -> JobResultPublic:
     """The summary of a completed job and a presigned download of its output."""
-    _, job = await visible_job(runtime, job_id, claims)
+    _, job = await visible_job(request, job_id, claims)
     if job.status != JobState.COMPLETED.value or job.result is None:
         raise Conflict(f"job {job_id} has no result yet; it is '{job.status}'")
     output_key = job.result.get("output_key")

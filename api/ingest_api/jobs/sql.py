@@ -4,9 +4,10 @@
 so they skip the ORM (see `Database.run`) and make one round trip each: the
 statement that reads or creates jobs also reads the callers' user rows, so
 that authentication (is the token's user still there and active?) costs no
-statement of its own. New jobs and their first events are inserted by that
-same statement, a batch of concurrent creations at a time (`jobs.creation`);
-with an Idempotency-Key, a short transaction claims the key first. Every
+statement of its own. Each statement serves a batch of concurrent requests
+(`jobs.creation`, `jobs.reading`). New jobs and their first events are
+inserted by the same statement; with an Idempotency-Key, a short
+transaction claims the key first. Every
 later change of a job goes through `transitions.transition` in an ORM
 session.
 """
@@ -51,10 +52,18 @@ def _qualified(table: str, columns: Sequence[str]) -> str:
 # columns, then the job's (NULL when there is none).
 _UPLOADER_ROLES: Final = ", ".join(f"'{role}'" for role in UPLOADER_ROLES)
 
-_SELECT_JOB: Final = f"""
+# Jobs to read come as two arrays, job ids and their callers' ids (a batch
+# of concurrent reads, see `jobs.reading`), so that the statement's text is
+# the same for every batch size. Each pair gets one row, in order: its
+# caller's columns (NULL for a user who is gone), then the job's (NULL when
+# there is no such job).
+_SELECT_JOBS: Final = f"""
 SELECT {_qualified("u", USER_COLUMNS)}, {_qualified("j", JOB_COLUMNS)}
-FROM users u LEFT JOIN jobs j ON j.id = %(job_id)s
-WHERE u.id = %(user_id)s
+FROM unnest(%(job_ids)s::uuid[], %(user_ids)s::uuid[]) WITH ORDINALITY
+     AS wanted(job_id, user_id, n)
+LEFT JOIN users u ON u.id = wanted.user_id
+LEFT JOIN jobs j ON j.id = wanted.job_id
+ORDER BY wanted.n
 """  # noqa: S608
 
 # New jobs come as one JSON array (a batch of concurrent creations, see
@@ -130,14 +139,28 @@ def created_job(row: Sequence[Any] | None) -> JobRow:
     return job
 
 
+def visible_job(row: Sequence[Any] | None, *, job_id: uuid.UUID) -> tuple[Principal, JobRow]:
+    """A read's row (`select_jobs`) -> the caller, if still active, and the
+    job, if they may see it (others' jobs are 'not found')."""
+    principal, job = split_row(row)
+    return principal, check_visible(job, job_id=job_id, user=principal)
+
+
+async def select_jobs(
+    conn: DriverConnection, wanted: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> list[Sequence[Any]]:
+    """Each (job id, caller id)'s row, in order, for `visible_job`: one statement."""
+    ids = {"job_ids": [job_id for job_id, _ in wanted], "user_ids": [user for _, user in wanted]}
+    cursor = await conn.execute(_SELECT_JOBS, ids)
+    return await cursor.fetchall()
+
+
 async def get_visible(
     conn: DriverConnection, *, job_id: uuid.UUID, user_id: uuid.UUID
 ) -> tuple[Principal, JobRow]:
-    """The caller behind `user_id`, if still active, and the job, if they may
-    see it (others' jobs are 'not found')."""
-    cursor = await conn.execute(_SELECT_JOB, {"job_id": job_id, "user_id": user_id})
-    principal, job = split_row(await cursor.fetchone())
-    return principal, check_visible(job, job_id=job_id, user=principal)
+    """The caller behind `user_id`, if still active, and the job, if they may see it."""
+    [row] = await select_jobs(conn, [(job_id, user_id)])
+    return visible_job(row, job_id=job_id)
 
 
 async def insert_created(

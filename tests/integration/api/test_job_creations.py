@@ -18,24 +18,15 @@ from ingest_api.core.metrics import REGISTRY
 from ingest_api.jobs.creation import JobCreations
 from ingest_api.jobs.models import Job, JobEvent, JobRow
 from ingest_api.jobs.schemas import JobCreate
-from ingest_api.users import service as users
 from ingest_api.users.models import Role
-from tests.support.database import with_database
+from tests.support.database import add_user, with_database
 
 BODY = JobCreate(filename="app.log", content_type="text/plain", size_bytes=1024)
 
 
 def batches_so_far() -> float:
-    return REGISTRY.get_sample_value("ingest_job_creation_batch_size_count") or 0.0
-
-
-async def add_user(db: Database, name: str, role: Role, *, active: bool = True) -> uuid.UUID:
-    async def add(session: AsyncSession) -> uuid.UUID:
-        user = await users.create(session, username=name, password=f"{name}-password", role=role)
-        user.is_active = active
-        return user.id
-
-    return await db.transaction(add)
+    labels = {"operation": "create"}
+    return REGISTRY.get_sample_value("ingest_job_batch_size_count", labels) or 0.0
 
 
 async def stored_jobs(db: Database) -> list[tuple[uuid.UUID, str, str, int]]:

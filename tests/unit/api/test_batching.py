@@ -12,7 +12,6 @@ import pytest
 
 from ingest_api.core.batching import Batcher
 from ingest_api.core.errors import DependencyUnavailable
-from ingest_api.jobs.creation import may_be_one_jobs_fault
 
 T = TypeVar("T")
 
@@ -202,10 +201,25 @@ def test_sizes_below_one_are_refused() -> None:
         Batcher(nothing, max_size=0)
 
 
-def test_job_creations_split_a_failed_batch_unless_the_database_is_unavailable() -> None:
-    # Split, each job would wait through the retries again, for the same 503.
-    assert not may_be_one_jobs_fault(DependencyUnavailable("down", dependency="postgres"))
-    assert may_be_one_jobs_fault(ValueError("value too long for type character varying(255)"))
+def test_by_default_a_batch_is_not_split_when_a_dependency_is_unavailable() -> None:
+    async def scenario() -> tuple[list[int | BaseException], list[list[int]]]:
+        batches: list[list[int]] = []
+
+        async def unavailable(items: Sequence[int]) -> list[int]:
+            batches.append(list(items))
+            await asyncio.sleep(0)
+            raise DependencyUnavailable("postgres is unreachable", dependency="postgres")
+
+        batcher = Batcher(unavailable)
+        outcomes = await asyncio.gather(
+            *(batcher.submit(n) for n in range(3)), return_exceptions=True
+        )
+        return outcomes, batches
+
+    outcomes, batches = run(scenario)
+    assert all(isinstance(outcome, DependencyUnavailable) for outcome in outcomes)
+    # Split, each item would wait through the retries again, for the same 503.
+    assert batches == [[0, 1, 2]]
 
 
 def test_a_batch_runs_in_a_context_of_its_own_not_its_first_requests() -> None:
