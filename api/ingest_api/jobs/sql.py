@@ -7,9 +7,8 @@ that authentication (is the token's user still there and active?) costs no
 statement of its own. Each statement serves a batch of concurrent requests
 (`jobs.creation`, `jobs.reading`). New jobs and their first events are
 inserted by the same statement; with an Idempotency-Key, a short
-transaction claims the key first. Every
-later change of a job goes through `transitions.transition` in an ORM
-session.
+transaction claims the key first. Every later change of a job goes through
+`transitions.transition` in an ORM session.
 """
 
 from __future__ import annotations
