@@ -42,12 +42,22 @@ class Processed:
         return self.summary.to_dict()
 
 
-def process(source: bytes | Iterable[bytes], *, limits: Limits | None = None) -> Processed:
+def process(
+    source: bytes | Iterable[bytes],
+    *,
+    limits: Limits | None = None,
+    expected_sha256: str | None = None,
+) -> Processed:
     """Run `process_stream` over bytes (as a file) or chunks (as an iterable)."""
     parts: list[bytes] = []
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
-    extra = {"limits": limits} if limits else {}
-    summary = process_stream(stream, parts.append, reference_time=REFERENCE_TIME, **extra)
+    summary = process_stream(
+        stream,
+        parts.append,
+        reference_time=REFERENCE_TIME,
+        limits=limits or Limits(),
+        expected_sha256=expected_sha256,
+    )
     return Processed(summary, b"".join(parts), parts)
 
 
@@ -58,14 +68,14 @@ def lines(*texts: str) -> bytes:
 def gzipped(data: bytes, *, members: int = 1) -> bytes:
     """gzip with no time in the header; `members` > 1 cuts the data anywhere
     (mid-line too) and concatenates one member per piece, as `cat a.gz b.gz` does."""
-    step = -(-len(data) // members)
+    step = max(1, -(-len(data) // members))
     pieces = [data[start : start + step] for start in range(0, len(data), step)] or [b""]
     return b"".join(gzip.compress(piece, mtime=0) for piece in pieces)
 
 
 def zstd_compressed(data: bytes, *, frames: int = 1) -> bytes:
     """zstd with a content checksum in each frame, as the `zstd` tool writes it."""
-    step = -(-len(data) // frames)
+    step = max(1, -(-len(data) // frames))
     pieces = [data[start : start + step] for start in range(0, len(data), step)] or [b""]
     options: dict[int, int] = {zstd.CompressionParameter.checksum_flag: 1}
     return b"".join(zstd.compress(piece, options=options) for piece in pieces)
@@ -130,6 +140,7 @@ JSON_LINES_SUMMARY: dict[str, Any] = {
             '"attempt":3}',
         },
     ],
+    "unparsed_samples": [{"line": 5, "text": "this is not json"}, {"line": 8, "text": "[1, 2, 3]"}],
 }
 
 LOGFMT = lines(
@@ -162,6 +173,7 @@ LOGFMT_SUMMARY: dict[str, Any] = {
             "text": r'ts=2024-03-01T11:59:59+00:00 lvl=ERROR msg="db \"primary\" down" retry',
         }
     ],
+    "unparsed_samples": [{"line": 5, "text": "just some words"}],
 }
 
 SYSLOG_RFC5424 = lines(
@@ -195,6 +207,10 @@ SYSLOG_RFC5424_SUMMARY: dict[str, Any] = {
             "'su root' failed",
         }
     ],
+    "unparsed_samples": [
+        {"line": 5, "text": "<999>1 2003-10-11T22:14:15Z host app - - - bad priority"},
+        {"line": 6, "text": "not syslog"},
+    ],
 }
 
 SYSLOG_RFC3164 = lines(
@@ -224,6 +240,7 @@ SYSLOG_RFC3164_SUMMARY: dict[str, Any] = {
     "samples": [
         {"line": 1, "text": "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick"}
     ],
+    "unparsed_samples": [{"line": 7, "text": "garbage"}],
 }
 
 ACCESS_LOG = lines(
@@ -256,6 +273,7 @@ ACCESS_LOG_SUMMARY: dict[str, Any] = {
             '503 - "-" "curl/8.0"',
         }
     ],
+    "unparsed_samples": [{"line": 5, "text": "<garbage>"}],
 }
 
 PLAIN_TEXT = lines(
@@ -282,4 +300,5 @@ PLAIN_TEXT_SUMMARY: dict[str, Any] = {
     "last_timestamp": "2024-03-01T12:00:01Z",
     "highest_level": "error",
     "samples": [{"line": 1, "text": "2024-03-01 12:00:00,123 ERROR something broke"}],
+    "unparsed_samples": [],
 }

@@ -11,12 +11,15 @@ as zlib: inflating is a large share of the cost of a gzip file.
 
 Memory stays flat: the source is read in small pieces and every
 decompressor call is capped at one block of output, so a small
-"decompression bomb" cannot blow up in one call; the decompressed-size limit
-is checked block by block.
+"decompression bomb" cannot blow up in one call; the decompressed size and
+the compression ratio are checked block by block, so a bomb fails within
+its first megabytes. The source's bytes are hashed as they are read when a
+sha256 was declared for them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Iterable, Iterator
 from itertools import chain
@@ -24,8 +27,13 @@ from typing import Protocol, cast, runtime_checkable
 
 from isal import isal_zlib
 
-from ingest_api.processing.errors import CorruptInput, LimitExceeded, UnsupportedInput
-from ingest_api.processing.models import Compression
+from ingest_api.processing.errors import (
+    ChecksumMismatch,
+    CorruptInput,
+    LimitExceeded,
+    UnsupportedInput,
+)
+from ingest_api.processing.models import Compression, Limits
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -96,13 +104,17 @@ class DecompressedStream:
 
     Iterate once. `bytes_in` counts what was read from the source,
     `bytes_out` what came out of decompression; both are final once the
-    iteration ends.
+    iteration ends, and so is `check_sha256`'s answer.
     """
 
-    def __init__(self, source: ByteSource, *, max_decompressed_bytes: int) -> None:
+    def __init__(
+        self, source: ByteSource, *, limits: Limits, expected_sha256: str | None = None
+    ) -> None:
         self.bytes_in = 0
         self.bytes_out = 0
-        self._max_bytes = max_decompressed_bytes
+        self._limits = limits
+        self._expected_sha256 = expected_sha256
+        self._sha256 = hashlib.sha256() if expected_sha256 else None
         head, chunks = _peek(self._counted(_source_chunks(source)), MAGIC_BYTES)
         self.compression = detect_compression(head)
         self._chunks = chunks
@@ -116,16 +128,45 @@ class DecompressedStream:
             pieces = self._chunks
         for block in _coalesced(pieces, MIN_BLOCK_SIZE):
             self.bytes_out += len(block)
-            if self.bytes_out > self._max_bytes:
-                raise LimitExceeded(
-                    f"the file decompresses to more than {self._max_bytes:,} bytes, the limit "
-                    "for one file: split it into smaller files"
-                )
+            self._check_limits()
             yield block
 
+    def check_sha256(self) -> None:
+        """Raise ChecksumMismatch unless the source read whole is what was declared."""
+        if self._sha256 is None:
+            return
+        actual = self._sha256.hexdigest()
+        if actual != self._expected_sha256:
+            raise ChecksumMismatch(
+                f"the uploaded file's sha256 is {actual}, not the {self._expected_sha256} "
+                "declared when the job was created: the upload is damaged or another file; "
+                "upload the right file in a new job"
+            )
+
+    def _check_limits(self) -> None:
+        limits = self._limits
+        if self.bytes_out > limits.max_decompressed_bytes:
+            raise LimitExceeded(
+                f"the file decompresses to more than {limits.max_decompressed_bytes:,} bytes, "
+                "the limit for one file: split it into smaller files"
+            )
+        if (
+            self.bytes_out > limits.RATIO_FREE_BYTES
+            and self.bytes_out > limits.max_compression_ratio * self.bytes_in
+        ):
+            raise LimitExceeded(
+                f"the file expands more than {limits.max_compression_ratio:g} times when "
+                f"decompressed ({self.bytes_in:,} bytes read gave {self.bytes_out:,}), "
+                "the limit for one file: a decompression bomb, or data too repetitive "
+                "to be a log"
+            )
+
     def _counted(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        digest = self._sha256
         for chunk in chunks:
             self.bytes_in += len(chunk)
+            if digest is not None:
+                digest.update(chunk)
             yield chunk
 
 

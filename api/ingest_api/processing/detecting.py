@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from itertools import islice
 
 from ingest_api.processing.formats import RECOGNISERS
+from ingest_api.processing.guarding import recognises_guarded
 from ingest_api.processing.models import LogFormat
 
 # Enough lines to outvote a stray header or banner, few enough to cost nothing.
@@ -28,7 +29,7 @@ def detect_format(lines: Iterable[str]) -> LogFormat:
         return LogFormat.PLAIN_TEXT
     best_format, best_count = LogFormat.PLAIN_TEXT, 0
     for log_format, recognises in RECOGNISERS:
-        count = sum(1 for line in sample if recognises(line))
+        count = sum(1 for line in sample if recognises_guarded(recognises, line))
         if count > best_count:  # strictly more: an earlier format wins a tie
             best_format, best_count = log_format, count
     return best_format if best_count >= MIN_SHARE * len(sample) else LogFormat.PLAIN_TEXT

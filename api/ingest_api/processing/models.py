@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NewType
+from typing import Any, ClassVar, NewType
 
 import msgspec
 
@@ -82,15 +82,31 @@ class Record(msgspec.Struct, gc=False, omit_defaults=True):
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What one file may cost. Memory stays flat whatever the file's size, so
-    these bound what does grow with it: a job's time and its output."""
+    these bound what does grow with it: a job's time and its output. The
+    worker takes them from its settings (and the IngestService's
+    `spec.processing`)."""
 
     # Past this much decompressed data the file fails (LimitExceeded): it bounds
-    # a job's run time and output, and defuses decompression bombs.
+    # a job's run time and output.
     max_decompressed_bytes: int = 20 * 1024**3
+    # Decompressed bytes per compressed byte read, past `RATIO_FREE_BYTES`:
+    # logs compress 5-30x with gzip and seldom past 100x with zstd, while a
+    # decompression bomb (gigabytes of one byte) expands thousands of times,
+    # so it fails within its first megabytes instead of after 20 GiB.
+    max_compression_ratio: float = 200.0
     # A longer line is cut here and counted; one runaway line must not fail a file
     # nor hold unbounded memory.
     max_line_bytes: int = 64 * 1024
+    # Wall-clock time one file may take, checked block by block: the last
+    # bound on a file that is slow for a reason the others miss.
+    max_seconds: float = 3600.0
+
+    # Output below this size is never a bomb, whatever its ratio: a small,
+    # very repetitive log may compress far better than a large one.
+    RATIO_FREE_BYTES: ClassVar[int] = 64 * 1024**2
 
     def __post_init__(self) -> None:
-        if self.max_decompressed_bytes < 1 or self.max_line_bytes < 1:
+        if min(self.max_decompressed_bytes, self.max_line_bytes) < 1:
             raise ValueError("limits must be positive")
+        if self.max_compression_ratio < 1 or self.max_seconds <= 0:
+            raise ValueError("limits must be positive (a ratio at least 1)")

@@ -12,13 +12,16 @@ caller's thread.
 
 from __future__ import annotations
 
+import time
 from contextlib import closing
 from datetime import datetime
 
 from ingest_api.processing.decompressing import ByteSource, DecompressedStream
 from ingest_api.processing.detecting import detect_format
+from ingest_api.processing.errors import LimitExceeded
 from ingest_api.processing.formats import parser_for
 from ingest_api.processing.formats.records import LineParser
+from ingest_api.processing.guarding import parse_guarded
 from ingest_api.processing.models import Limits, LogFormat, Record
 from ingest_api.processing.overlapping import read_ahead
 from ingest_api.processing.sniffing import check_text, strip_bom
@@ -35,21 +38,27 @@ def process_stream(
     *,
     reference_time: datetime,
     limits: Limits = DEFAULT_LIMITS,
+    expected_sha256: str | None = None,
 ) -> Summary:
     """Normalise every line of `source` into gzip NDJSON sent to `sink`; summarise it.
 
     `source` is a file-like object (`read(size)`) or an iterable of byte
     chunks, compressed with gzip or zstd or not at all. `reference_time`
     dates RFC 3164 syslog lines, which carry no year: pass the upload time,
-    so that processing the same file again gives the same bytes.
+    so that processing the same file again gives the same bytes. With
+    `expected_sha256`, the source's bytes (as stored, before
+    decompression) must hash to it.
 
-    Raises a `ProcessingError` (CorruptInput, UnsupportedInput, NotText,
-    LimitExceeded) when the file cannot be processed; the sink may have
-    received some parts by then, so abort the upload. Errors of the source
-    or the sink themselves pass through unchanged.
+    Whatever the bytes, this returns a summary or raises a
+    `ProcessingError` (CorruptInput, UnsupportedInput, NotText,
+    LimitExceeded, ChecksumMismatch) about the file as a whole; a line it
+    cannot make sense of is an unparsed line, never an error. The sink may
+    have received some parts by then, so abort the upload. Errors of the
+    source or the sink themselves pass through unchanged.
     """
-    stream = DecompressedStream(source, max_decompressed_bytes=limits.max_decompressed_bytes)
+    stream = DecompressedStream(source, limits=limits, expected_sha256=expected_sha256)
     run = _Run(sink, limits=limits, reference_time=reference_time)
+    deadline = time.monotonic() + limits.max_seconds
     # Closed on every way out, so the reading thread has ended before we return.
     with closing(read_ahead(stream)) as blocks:
         for index, block in enumerate(blocks):
@@ -57,6 +66,12 @@ def process_stream(
                 check_text(block)
                 block = strip_bom(block)
             run.feed(block)
+            if time.monotonic() > deadline:
+                raise LimitExceeded(
+                    f"processing the file took longer than {limits.max_seconds:g} seconds, "
+                    "the limit for one file: split it into smaller files"
+                )
+    stream.check_sha256()
     return run.finish(stream)
 
 
@@ -91,7 +106,7 @@ class _Run:
         if self._parser is None:
             self._format = detect_format(batch.texts())
             self._parser = parser_for(self._format, reference_time=self._reference_time)
-        records = self._parser.parse(batch)
+        records = parse_guarded(self._parser, batch)
         if batch.truncated:
             _mark_truncated(records, batch.truncated)
         self._summary.add(batch, records)

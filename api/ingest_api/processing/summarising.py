@@ -15,6 +15,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
+from ingest_api.core.storable import storable_text
 from ingest_api.processing.formats.timestamps import format_timestamp
 from ingest_api.processing.models import (
     SEVERITY_RANK,
@@ -26,7 +27,8 @@ from ingest_api.processing.models import (
 )
 from ingest_api.processing.splitting import LineBatch
 
-# Sample lines kept of the highest severity seen.
+# Sample lines kept of the highest severity seen, and of the unparsed lines:
+# enough for a person to see what the file says and why lines did not parse.
 SAMPLES_KEPT = 5
 # A sample is cut here: the summary lives in a database row and a JSON
 # response, not in the output file.
@@ -64,9 +66,11 @@ class Summary:
     last_timestamp: datetime | None
     highest_level: Level | None
     samples: tuple[Sample, ...]
+    unparsed_samples: tuple[Sample, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types, levels from most to least severe, for storage and the API."""
+        """Plain JSON types, levels from most to least severe, for storage and the
+        API; sample texts are storable (no NUL, no lone surrogate)."""
         return {
             "format": self.format.value,
             "compression": self.compression.value,
@@ -84,7 +88,8 @@ class Summary:
             "first_timestamp": _timestamp_text(self.first_timestamp),
             "last_timestamp": _timestamp_text(self.last_timestamp),
             "highest_level": self.highest_level.value if self.highest_level else None,
-            "samples": [{"line": sample.line, "text": sample.text} for sample in self.samples],
+            "samples": _samples(self.samples),
+            "unparsed_samples": _samples(self.unparsed_samples),
         }
 
 
@@ -101,6 +106,7 @@ class SummaryBuilder:
         self._last: datetime | None = None
         self._highest: LevelName | None = None
         self._samples: list[Sample] = []
+        self._unparsed_samples: list[Sample] = []
 
     def add(self, batch: LineBatch, records: list[Record]) -> None:
         self._lines += len(batch.lines)
@@ -108,7 +114,10 @@ class SummaryBuilder:
         if not records:
             return
         self._records += len(records)
-        self._parsed += sum(map(_parsed_of, records))
+        parsed = sum(map(_parsed_of, records))
+        self._parsed += parsed
+        if parsed < len(records) and len(self._unparsed_samples) < SAMPLES_KEPT:
+            self._add_unparsed_samples(batch, records)
         levels = Counter(map(_level_of, records))
         self._levels.update(levels)
         self._add_timestamps([*filter(None, map(_timestamp_of, records))])
@@ -139,6 +148,7 @@ class SummaryBuilder:
             last_timestamp=self._last,
             highest_level=None if self._highest is None else Level(self._highest),
             samples=tuple(self._samples),
+            unparsed_samples=tuple(self._unparsed_samples),
         )
 
     def _add_timestamps(self, stamps: list[datetime]) -> None:
@@ -164,6 +174,18 @@ class SummaryBuilder:
             if record.level == batch_highest:
                 text = batch.text(record.line)[:SAMPLE_CHARS]
                 self._samples.append(Sample(record.line, text))
+
+    def _add_unparsed_samples(self, batch: LineBatch, records: list[Record]) -> None:
+        for record in records:
+            if len(self._unparsed_samples) == SAMPLES_KEPT:
+                break
+            if not record.parsed:
+                text = batch.text(record.line)[:SAMPLE_CHARS]
+                self._unparsed_samples.append(Sample(record.line, text))
+
+
+def _samples(samples: tuple[Sample, ...]) -> list[dict[str, Any]]:
+    return [{"line": sample.line, "text": storable_text(sample.text)} for sample in samples]
 
 
 def _timestamp_text(moment: datetime | None) -> str | None:

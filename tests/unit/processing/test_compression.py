@@ -67,7 +67,7 @@ def test_corrupt_gzip_fails_with_where() -> None:
 
     with pytest.raises(CorruptInput, match=r"^gzip stream is corrupt after byte [\d,]+: ") as error:
         process(flip_byte(compressed, len(compressed) // 2))
-    assert error.value.code == "corrupt-input"
+    assert error.value.code == "corrupt_input"
 
 
 def test_gzip_with_a_wrong_checksum_fails() -> None:

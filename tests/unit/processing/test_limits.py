@@ -59,7 +59,7 @@ def test_too_much_decompressed_data_fails_the_file() -> None:
 
     with pytest.raises(LimitExceeded, match="decompresses to more than 50,000 bytes") as error:
         process(data, limits=Limits(max_decompressed_bytes=50_000))
-    assert error.value.code == "limit-exceeded"
+    assert error.value.code == "limit_exceeded"
 
 
 def test_limits_must_be_positive() -> None:

@@ -82,5 +82,6 @@ def test_an_empty_file_is_an_empty_result() -> None:
         "last_timestamp": None,
         "highest_level": None,
         "samples": [],
+        "unparsed_samples": [],
     }
     assert result.records == []

@@ -22,8 +22,10 @@ from ingest_api.processing.splitting import LineBatch
 # "..." with backslash escapes, written as an unrolled loop: sre runs a
 # character class in one C loop but an alternation one character at a time.
 _QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
+# The size has at most 19 digits (a signed 64-bit count): a longer run of
+# digits is no size, and int() of thousands of them is slow, then refused.
 _ACCESS = re.compile(
-    rf"(\S+) (\S+) (\S+) \[([^\]]+)\] {_QUOTED} (\d{{3}}) (\d+|-)"
+    rf"(\S+) (\S+) (\S+) \[([^\]]+)\] {_QUOTED} (\d{{3}}) (\d{{1,19}}|-)"
     rf"(?: {_QUOTED} {_QUOTED})?(?: (.*))?",
     re.ASCII,
 )

@@ -22,12 +22,15 @@ from ingest_api.processing.models import Record
 from ingest_api.processing.splitting import LineBatch
 
 _decode_object = msgspec.json.Decoder(dict[str, Any]).decode
+# What decoding one line may raise: malformed JSON, and nesting deeper than
+# the interpreter's recursion limit (msgspec's guard raises RecursionError).
+_UNDECODABLE = (msgspec.DecodeError, RecursionError)
 
 
 def recognises(line: str) -> bool:
     try:
         _decode_object(line)
-    except msgspec.DecodeError:
+    except _UNDECODABLE:
         return False
     return True
 
@@ -36,7 +39,7 @@ class JsonLinesParser:
     def parse(self, batch: LineBatch) -> list[Record]:
         try:
             objects = list(map(_decode_object, batch.lines))
-        except msgspec.DecodeError:
+        except _UNDECODABLE:
             return self._parse_one_by_one(batch)
         first = batch.first_number
         return records_from_fields(range(first, first + len(objects)), objects)
@@ -48,7 +51,7 @@ class JsonLinesParser:
         for number, line in enumerate(batch.lines, batch.first_number):
             try:
                 objects.append(_decode_object(line))
-            except msgspec.DecodeError:
+            except _UNDECODABLE:
                 if line and not line.isspace():
                     unparsed.append(unparsed_record(number, batch.text(number)))
                 continue

@@ -37,6 +37,10 @@ _SYSLOG_STAMP = re.compile(r"([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d)", re
 # An epoch number's magnitude tells its unit: seconds until the year 5138,
 # then milliseconds, microseconds, nanoseconds.
 _EPOCH_UNITS = ((1e11, 1), (1e14, 1_000), (1e17, 1_000_000), (1e20, 1_000_000_000))
+# Digits of the largest epoch number worth converting (under 1e20): a longer
+# string of digits is no timestamp, and `int()` of thousands of them costs
+# quadratic time before it refuses (past 4,300 digits) with a ValueError.
+_EPOCH_DIGITS = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _tzinfo_of = attrgetter("tzinfo")
@@ -55,13 +59,16 @@ def timestamps_to_utc(values: list[object]) -> list[datetime | None]:
     try:
         # C-level for the common case; a string that is no ISO timestamp
         # raises ValueError, and then every value goes one by one.
-        moments = list(map(datetime.fromisoformat, cast("list[str]", texts)))
+        parsed = list(map(datetime.fromisoformat, cast("list[str]", texts)))
     except ValueError:
         return list(map(timestamp_to_utc, values))
-    if set(map(_tzinfo_of, moments)) != {UTC}:
-        moments = list(map(_as_utc, moments))
+    moments: list[datetime | None] = (
+        cast("list[datetime | None]", parsed)
+        if set(map(_tzinfo_of, parsed)) == {UTC}
+        else list(map(_as_utc, parsed))
+    )
     if len(moments) == len(values):
-        return cast("list[datetime | None]", moments)
+        return moments
     converted = iter(moments)
     return [
         next(converted) if text else timestamp_to_utc(value)
@@ -82,11 +89,12 @@ def timestamp_to_utc(value: object) -> datetime | None:
 def iso_to_utc(text: str) -> datetime | None:
     """An ISO 8601 / RFC 3339 timestamp (or epoch digits) as UTC; None if it is none."""
     try:
-        return _as_utc(datetime.fromisoformat(text))
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        if text.isascii() and text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) <= _EPOCH_DIGITS:
             return epoch_to_utc(int(text))
         return None
+    return _as_utc(moment)
 
 
 def epoch_to_utc(value: float) -> datetime | None:
@@ -131,7 +139,10 @@ class SyslogClock:
     SLACK = timedelta(days=1)
 
     def __init__(self, reference_time: datetime) -> None:
-        self._latest = _as_utc(reference_time) + self.SLACK
+        reference = _as_utc(reference_time)
+        if reference is None:
+            raise ValueError(f"reference time {reference_time} is out of range")
+        self._latest = reference + self.SLACK
         self._cache: dict[str, datetime | None] = {}
 
     def to_utc(self, stamp: str) -> datetime | None:
@@ -159,13 +170,18 @@ class SyslogClock:
         return None
 
 
-def _as_utc(moment: datetime) -> datetime:
+def _as_utc(moment: datetime) -> datetime | None:
+    """`moment` in UTC; None when that falls outside the years 1-9999
+    (`0001-01-01T00:00:00+01:00` is a valid ISO time of the year 0)."""
     zone = moment.tzinfo
     if zone is UTC:
         return moment
     if zone is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def _clf(text: str) -> datetime | None:
@@ -177,9 +193,10 @@ def _clf(text: str) -> datetime | None:
     offset = timedelta(hours=abs(int(zone_hours)), minutes=int(zone_minutes))
     try:
         local = datetime(int(year), month, int(day), int(hour), int(minute), int(second))
-    except ValueError:
+        utc = local - offset if zone_hours[0] == "+" else local + offset
+    except (ValueError, OverflowError):  # 31 April; the year 1 at +0100 is the year 0
         return None
-    return (local - offset if zone_hours[0] == "+" else local + offset).replace(tzinfo=UTC)
+    return utc.replace(tzinfo=UTC)
 
 
 def _make_room(cache: dict[str, datetime | None]) -> None:
