@@ -14,10 +14,17 @@ from ingest_api.core.config import Settings
 def job_row(settings: Settings, job_id: str) -> dict[str, Any]:
     with psycopg.connect(settings.database_url) as conn:
         cursor = conn.execute(
-            "SELECT status, attempts, failure_reason, result FROM jobs WHERE id = %s", (job_id,)
+            "SELECT status, attempts, failure_reason, failure_code, result FROM jobs WHERE id = %s",
+            (job_id,),
         )
-        status, attempts, reason, result = cursor.fetchone() or (None, None, None, None)
-    return {"status": status, "attempts": attempts, "failure_reason": reason, "result": result}
+        status, attempts, reason, code, result = cursor.fetchone() or (None,) * 5
+    return {
+        "status": status,
+        "attempts": attempts,
+        "failure_reason": reason,
+        "failure_code": code,
+        "result": result,
+    }
 
 
 def transitions(settings: Settings, job_id: str) -> list[tuple[str | None, str, str | None]]:

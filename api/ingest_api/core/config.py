@@ -100,8 +100,13 @@ class Settings(BaseSettings):
     worker_reclaim_idle_seconds: float = Field(default=60.0, ge=1)
     worker_max_deliveries: int = Field(default=5, ge=1)
     worker_shutdown_grace_seconds: float = Field(default=25.0, ge=0)
+    # What one file may cost (see `processing.models.Limits`), and how often
+    # its owner may queue a failed job again.
     max_decompressed_bytes: int = Field(default=20 * 1024**3, ge=1)
+    max_compression_ratio: float = Field(default=200.0, ge=1)
     max_line_bytes: int = Field(default=64 * 1024, ge=1)
+    max_processing_seconds: float = Field(default=3600.0, gt=0)
+    max_job_retries: int = Field(default=3, ge=0)
 
     host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     port: int = 8000

@@ -101,3 +101,15 @@ WORKER_DEAD_LETTERS = Counter(
     "Messages moved to the dead-letter stream after too many deliveries.",
     registry=REGISTRY,
 )
+WORKER_FAILURES = Counter(
+    "ingest_worker_failures_total",
+    "Jobs a worker failed, by the failure's stable code (internal_error: a bug of ours).",
+    ["code"],
+    registry=REGISTRY,
+)
+WORKER_DEPENDENCY_WAITS = Counter(
+    "ingest_worker_dependency_waits_total",
+    "Times a worker waited and retried a step because a dependency was unreachable.",
+    ["dependency"],
+    registry=REGISTRY,
+)

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ingest_api.core.db import Base
+from ingest_api.core.db_types import StorableJSONB, StorableText
 
 
 class Job(Base):
@@ -33,16 +33,25 @@ class Job(Base):
     content_type: Mapped[str] = mapped_column(String(127))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
-    labels: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
+    labels: Mapped[dict[str, str]] = mapped_column(StorableJSONB, default=dict)
     object_key: Mapped[str] = mapped_column(String(512))
     request_id: Mapped[str | None] = mapped_column(String(128))
     attempts: Mapped[int] = mapped_column(default=0)
-    failure_reason: Mapped[str | None] = mapped_column(Text)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    failure_reason: Mapped[str | None] = mapped_column(StorableText)
+    result: Mapped[dict[str, Any] | None] = mapped_column(StorableJSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    # Why a failed job failed, as a stable word for programs (`failure_reason`
+    # is the sentence for people): `processing.errors` and the worker's own.
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    # How often the owner queued the job again after it failed (`/retry`).
+    retries: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The object as `/complete` verified it: the worker reads exactly this
+    # version, so a file replaced after verification is never processed.
+    object_etag: Mapped[str | None] = mapped_column(Text)
+    object_version: Mapped[str | None] = mapped_column(Text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +74,10 @@ class JobRow:
     result: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime
+    failure_code: str | None
+    retries: int
+    object_etag: str | None
+    object_version: str | None
 
 
 class JobEvent(Base):
@@ -76,8 +89,9 @@ class JobEvent(Base):
     job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str | None] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(StorableText)
+    # Unbounded: a worker's pod name (up to 253 characters) or a user's name.
+    actor: Mapped[str] = mapped_column(StorableText)
     request_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

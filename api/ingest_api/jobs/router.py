@@ -65,10 +65,12 @@ def creations_of(request: Request) -> JobCreations:
     return creations
 
 
-def job_created(job: JobRow, upload: PresignedUpload) -> JobCreated:
+def job_created(job: JobRow, upload: PresignedUpload | None) -> JobCreated:
     return JobCreated(
         **{name: getattr(job, name) for name in JobPublic.model_fields},
-        upload=UploadPublic(url=upload.url, fields=upload.fields, expires_at=upload.expires_at),
+        upload=None
+        if upload is None
+        else UploadPublic(url=upload.url, fields=upload.fields, expires_at=upload.expires_at),
     )
 
 
@@ -81,7 +83,8 @@ async def create_job(
 ) -> Response:
     """Create a job and a presigned POST upload that storage enforces (size and
     type). Repeating the request with the same Idempotency-Key returns the
-    same job (with a fresh upload) instead of a second one."""
+    same job instead of a second one, with a fresh upload while the job
+    still waits for its file (`upload` is null once it was completed)."""
     if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
         raise InvalidRequest("must be 1-255 printable ASCII characters", field="Idempotency-Key")
     runtime, creations = runtime_of(request), creations_of(request)
@@ -91,7 +94,12 @@ async def create_job(
         request_id=request_id_of(request),
         idempotency_key=idempotency_key,
     )
-    upload = service.presign_upload(runtime.store, runtime.settings, job=job)
+    # A replay must not hand out a new policy for a file already verified.
+    upload = (
+        service.presign_upload(runtime.store, runtime.settings, job=job)
+        if job.status == JobState.CREATED.value
+        else None
+    )
     answer = job_created(job, upload)
     if not created:
         return ModelResponse(answer, headers={"Idempotent-Replayed": "true"})

@@ -13,15 +13,26 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ingest_api.jobs.states import JobState
 
 MAX_LABELS = 20
-LABEL_KEY_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$")
+LABEL_KEY_PATTERN = re.compile(r"[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?")
 MAX_LABEL_VALUE = 256
+
+# Characters a name shown to people must not hold: controls (NUL among
+# them), lone surrogates (no UTF-8 can carry them, and PostgreSQL refuses
+# them), format characters (a right-to-left override makes `report<RLO>gol.exe`
+# read as `reportexe.log`) and the line and paragraph separators.
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cs", "Cf", "Zl", "Zp"})
+
+
+def is_printable(text: str) -> bool:
+    """True when `text` holds only characters that show as themselves."""
+    return not any(unicodedata.category(ch) in _UNPRINTABLE_CATEGORIES for ch in text)
 
 
 def sanitize_filename(raw: str) -> str:
     """The file's own name: no folders (a browser may send C:\\fakepath\\x.log),
-    no control characters, at most 255 bytes. Raises ValueError otherwise."""
-    if any(unicodedata.category(ch) == "Cc" for ch in raw):
-        raise ValueError("must not contain control characters")
+    no control or invisible characters, at most 255 bytes. Raises ValueError otherwise."""
+    if not is_printable(raw):
+        raise ValueError("must not contain control, format or surrogate characters")
     name = re.split(r"[\\/]", raw)[-1].strip()
     if name in {"", ".", ".."}:
         raise ValueError("must name a file, not a folder")
@@ -55,9 +66,9 @@ class JobCreate(BaseModel):
         if len(value) > MAX_LABELS:
             raise ValueError(f"at most {MAX_LABELS} labels")
         for key, label in value.items():
-            if not LABEL_KEY_PATTERN.match(key):
+            if not LABEL_KEY_PATTERN.fullmatch(key):
                 raise ValueError(f"label key {key!r} must be lowercase letters, digits, . _ / -")
-            if len(label) > MAX_LABEL_VALUE or any(unicodedata.category(c) == "Cc" for c in label):
+            if len(label) > MAX_LABEL_VALUE or not is_printable(label):
                 raise ValueError(
                     f"label {key!r} must be at most {MAX_LABEL_VALUE} printable characters"
                 )
@@ -86,13 +97,22 @@ class JobPublic(BaseModel):
     labels: dict[str, str]
     attempts: int
     failure_reason: str | None
+    failure_code: str | None = Field(
+        description="why a failed job failed, as a stable word: corrupt_input, "
+        "unsupported_input, not_text, limit_exceeded, checksum_mismatch, missing_object, "
+        "object_replaced, internal_error, dead_lettered"
+    )
+    retries: int = Field(description="how often the job was queued again with /retry")
     request_id: str | None
     created_at: datetime
     updated_at: datetime
 
 
 class JobCreated(JobPublic):
-    upload: UploadPublic
+    upload: UploadPublic | None = Field(
+        description="where to upload the file; null when an Idempotency-Key replay "
+        "finds the job past `created`"
+    )
 
 
 class JobsPublic(BaseModel):

@@ -57,7 +57,7 @@ def presign_upload(store: ObjectStore, settings: Settings, *, job: JobRow) -> Pr
 # --- complete, cancel, retry --------------------------------------------------------
 
 
-def check_upload(job: Job, stored: StoredObject | None) -> None:
+def check_upload(job: Job, stored: StoredObject | None) -> StoredObject:
     """The object must be there, of the declared size and type (pure)."""
     if stored is None:
         raise Conflict(f"the file for job {job.id} has not been uploaded yet")
@@ -69,12 +69,21 @@ def check_upload(job: Job, stored: StoredObject | None) -> None:
         raise Conflict(
             f"the uploaded file is '{stored.content_type}'; the job declared '{job.content_type}'"
         )
+    return stored
 
 
 async def _queue(
-    session: AsyncSession, settings: Settings, *, job: Job, actor: Actor, reason: str
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    job: Job,
+    actor: Actor,
+    reason: str,
+    changes: dict[str, object] | None = None,
 ) -> Job:
-    queued = await transition(session, job=job, target=JobState.QUEUED, actor=actor, reason=reason)
+    queued = await transition(
+        session, job=job, target=JobState.QUEUED, actor=actor, reason=reason, changes=changes
+    )
     message = JobMessage(job_id=job.id, request_id=actor.request_id, attempt=queued.attempts + 1)
     await queue.enqueue(session, stream=settings.queue_stream, message=message)
     return queued
@@ -101,7 +110,10 @@ async def complete(
     job = await db.transaction(load)
     # The storage is asked outside any transaction: no row is locked while
     # the network answers. The move below is conditional, so a race is safe.
-    check_upload(job, await store.head(key=job.object_key))
+    stored = check_upload(job, await store.head(key=job.object_key))
+    # The worker reads exactly these bytes: a file uploaded again after this
+    # check (the POST policy stays valid until it expires) is not processed.
+    verified: dict[str, object] = {"object_etag": stored.etag, "object_version": stored.version_id}
 
     async def mark_queued(session: AsyncSession) -> Job:
         current = await get_visible(session, job_id=job_id, user=user)
@@ -111,6 +123,7 @@ async def complete(
             job=current,
             actor=Actor.user(user, request_id),
             reason="upload verified",
+            changes=verified,
         )
         if on_queued is not None:
             after_commit(session, on_queued)
@@ -146,8 +159,18 @@ async def retry(
     job = await get_visible(session, job_id=job_id, user=user)
     if job.status != JobState.FAILED.value:
         raise IllegalTransition(f"only a failed job can be retried; this one is '{job.status}'")
+    if job.retries >= settings.max_job_retries:
+        raise Conflict(
+            f"job {job.id} was retried {job.retries} times, the limit; "
+            "create a new job to process the file again"
+        )
     queued = await _queue(
-        session, settings, job=job, actor=Actor.user(user, request_id), reason="retried by the user"
+        session,
+        settings,
+        job=job,
+        actor=Actor.user(user, request_id),
+        reason="retried by the user",
+        changes={"retries": job.retries + 1},
     )
     if on_queued is not None:
         after_commit(session, on_queued)

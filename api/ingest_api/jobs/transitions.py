@@ -63,6 +63,7 @@ async def transition(
         values.setdefault("failure_reason", reason)
     elif target is JobState.QUEUED:
         values.setdefault("failure_reason", None)
+        values.setdefault("failure_code", None)
     moved: Job | None = await session.scalar(
         update(Job)
         .where(Job.id == job.id, Job.status == current.value)
@@ -145,13 +146,21 @@ async def finish_processing(
 
 
 async def give_up(
-    session: AsyncSession, *, job_id: uuid.UUID, actor: Actor, reason: str
+    session: AsyncSession, *, job_id: uuid.UUID, actor: Actor, reason: str, code: str
 ) -> Job | None:
-    """Fail a job whose message was dead-lettered, wherever it stood."""
+    """Fail a job the worker cannot finish (its message was dead-lettered, or
+    an internal error), wherever it stood."""
     job = await session.get(Job, job_id, with_for_update=True)
     if job is None or job.status not in {JobState.QUEUED.value, JobState.PROCESSING.value}:
         return None
-    return await transition(session, job=job, target=JobState.FAILED, actor=actor, reason=reason)
+    return await transition(
+        session,
+        job=job,
+        target=JobState.FAILED,
+        actor=actor,
+        reason=reason,
+        changes={"failure_code": code},
+    )
 
 
 async def status_of(session: AsyncSession, *, job_id: uuid.UUID) -> JobState | None:

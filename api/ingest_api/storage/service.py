@@ -45,6 +45,11 @@ class StoredObject:
     size: int
     content_type: str | None
     metadata: dict[str, str]
+    # What identifies these exact bytes: the worker reads the object only
+    # while it still has this ETag (and this version, where the bucket keeps
+    # versions), so a replacement uploaded after verification is never read.
+    etag: str | None = None
+    version_id: str | None = None
 
 
 def s3_client(settings: Settings, *, endpoint: str | None = None) -> S3Client:
@@ -129,20 +134,30 @@ class ObjectStore:
             try:
                 answer = self.client.head_object(Bucket=self.bucket, Key=key)
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                if error_code(error) in {"404", "NoSuchKey", "NotFound"}:
                     return None
                 raise
             return StoredObject(
                 size=answer["ContentLength"],
                 content_type=answer.get("ContentType"),
                 metadata=dict(answer.get("Metadata", {})),
+                etag=answer.get("ETag"),
+                # "null" is how S3 names the one version of an unversioned object.
+                version_id=answer.get("VersionId") if answer.get("VersionId") != "null" else None,
             )
 
         return await self._call(head_object)
 
-    def open_object(self, *, key: str) -> Any:
-        """A streaming reader of the object (blocking: call it from a thread)."""
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+    def open_object(self, *, key: str, etag: str | None = None, version: str | None = None) -> Any:
+        """A streaming reader of the object (blocking: call it from a thread).
+        With `etag`, storage refuses (412 PreconditionFailed) unless the object
+        still has it; with `version`, that version is read."""
+        request: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if etag:
+            request["IfMatch"] = etag
+        if version:
+            request["VersionId"] = version
+        return self.client.get_object(**request)["Body"]
 
     def start_multipart(self, *, key: str, content_type: str) -> MultipartWriter:
         """A writer that streams an object in parts (blocking: use from a thread)."""
@@ -170,6 +185,11 @@ class ObjectStore:
             raise DependencyUnavailable(
                 f"object storage is unavailable: {type(error).__name__}", dependency="s3"
             ) from error
+
+
+def error_code(error: ClientError) -> str | None:
+    """The S3 error code of an answer (`NoSuchKey`, `PreconditionFailed`, `404`...)."""
+    return error.response.get("Error", {}).get("Code")
 
 
 def _is_client_mistake(error: ClientError) -> bool:

@@ -52,29 +52,37 @@ def test_a_killed_workers_job_is_reclaimed_and_completed_once(
         assert conn.xpending(settings.queue_stream, "ingest-workers")["pending"] == 0
 
 
-def test_a_poison_message_is_dead_lettered_while_other_jobs_complete(
+def test_a_malformed_message_is_dead_lettered_at_once_and_its_job_still_completes(
     settings: Settings, submit: Submit, start_worker: StartWorker
 ) -> None:
-    poisoned = submit(json_lines(5))
-    # A second message for the same job, malformed: `attempt` is not a number.
-    # Handling it fails every time, so it is redelivered until given up on.
+    target = submit(json_lines(5))
+    # A second message for the same live job, malformed: `attempt` is not a
+    # number. It can never be handled, so it is dead-lettered on its first
+    # delivery, and the job, whose own message is fine, is left alone.
     with redis.Redis.from_url(settings.redis_url, decode_responses=True) as conn:
-        conn.xadd(settings.queue_stream, {"job_id": str(uuid.uuid4()), "attempt": "many"})
+        conn.xadd(settings.queue_stream, {"job_id": target["id"], "attempt": "many"})
     others = [submit(json_lines(3)) for _ in range(3)]
 
     with start_worker(WORKER_MAX_DELIVERIES="2", WORKER_RECLAIM_IDLE_SECONDS="1"):
-        for job in [poisoned, *others]:
+        for job in [target, *others]:
             assert wait_for(settings, job["id"], {"completed"})["status"] == "completed"
         deadline = time.monotonic() + 60
         with redis.Redis.from_url(settings.redis_url, decode_responses=True) as conn:
             while not (dead := conn.xrange(f"{settings.queue_stream}:dead")):
                 assert time.monotonic() < deadline, "nothing was dead-lettered"
                 time.sleep(0.2)
+            pending = conn.xpending(settings.queue_stream, "ingest-workers")["pending"]
 
     [(_, letter)] = dead
-    assert letter["attempt"] == "many"
-    assert letter["deliveries"] == "3"
-    assert "gave up after 2 deliveries" in letter["reason"]
+    assert (letter["job_id"], letter["attempt"], letter["deliveries"]) == (
+        target["id"],
+        "many",
+        "1",
+    )
+    assert letter["reason"].startswith("malformed message:")
+    assert pending == 0
+    for job in [target, *others]:
+        assert completions(settings, job["id"]) == 1
 
 
 def test_a_message_for_a_job_this_database_lacks_is_dropped_and_counted(
