@@ -34,6 +34,11 @@ S3_SECRET_KEY: Final = "S3_SECRET_KEY"  # noqa: S105 - a variable name
 JWT_SECRET_KEY: Final = "JWT_SECRET_KEY"  # noqa: S105 - a variable name
 CORS_ORIGINS: Final = "CORS_ORIGINS"
 RATE_LIMIT_PER_MINUTE: Final = "RATE_LIMIT_PER_MINUTE"
+MAX_DECOMPRESSED_BYTES: Final = "MAX_DECOMPRESSED_BYTES"
+MAX_COMPRESSION_RATIO: Final = "MAX_COMPRESSION_RATIO"
+MAX_LINE_BYTES: Final = "MAX_LINE_BYTES"
+MAX_PROCESSING_SECONDS: Final = "MAX_PROCESSING_SECONDS"
+MAX_JOB_RETRIES: Final = "MAX_JOB_RETRIES"
 BOOTSTRAP_ADMIN_USERNAME: Final = "BOOTSTRAP_ADMIN_USERNAME"
 BOOTSTRAP_ADMIN_PASSWORD: Final = "BOOTSTRAP_ADMIN_PASSWORD"  # noqa: S105 - a variable name
 PORT: Final = "PORT"
@@ -56,6 +61,11 @@ SERVICE_ENV_VARS: Final[frozenset[str]] = frozenset(
         JWT_SECRET_KEY,
         CORS_ORIGINS,
         RATE_LIMIT_PER_MINUTE,
+        MAX_DECOMPRESSED_BYTES,
+        MAX_COMPRESSION_RATIO,
+        MAX_LINE_BYTES,
+        MAX_PROCESSING_SECONDS,
+        MAX_JOB_RETRIES,
         BOOTSTRAP_ADMIN_USERNAME,
         BOOTSTRAP_ADMIN_PASSWORD,
         PORT,
@@ -103,6 +113,11 @@ def render_config_data(spec: IngestServiceSpec) -> dict[str, str]:
         S3_BUCKET: spec.s3.bucket,
         CORS_ORIGINS: json.dumps(list(spec.cors_origins)),
         RATE_LIMIT_PER_MINUTE: str(spec.rate_limit_per_minute),
+        MAX_DECOMPRESSED_BYTES: str(spec.processing.max_decompressed_bytes),
+        MAX_COMPRESSION_RATIO: str(spec.processing.max_compression_ratio),
+        MAX_LINE_BYTES: str(spec.processing.max_line_bytes),
+        MAX_PROCESSING_SECONDS: str(spec.processing.timeout_seconds),
+        MAX_JOB_RETRIES: str(spec.processing.max_retries),
     }
 
 

@@ -125,6 +125,18 @@ class ServiceExposure:
 
 
 @dataclass(frozen=True)
+class ProcessingLimits:
+    """What one uploaded file may cost the workers, and how often its owner
+    may queue a failed job again (the service's MAX_* settings)."""
+
+    max_decompressed_bytes: int
+    max_compression_ratio: int
+    max_line_bytes: int
+    timeout_seconds: int
+    max_retries: int
+
+
+@dataclass(frozen=True)
 class IngestServiceSpec:
     environment: Environment
     image: str
@@ -137,6 +149,7 @@ class IngestServiceSpec:
     auth: AuthSpec
     cors_origins: tuple[str, ...]
     rate_limit_per_minute: int
+    processing: ProcessingLimits
     debug: bool
     log_level: LogLevel
     service: ServiceExposure
@@ -168,6 +181,13 @@ DEFAULT_JWT_SECRET_KEY_KEY = SecretKey("jwtSecretKey")
 DEFAULT_BOOTSTRAP_USERNAME_KEY = SecretKey("username")
 DEFAULT_BOOTSTRAP_PASSWORD_KEY = SecretKey("password")
 DEFAULT_RATE_LIMIT_PER_MINUTE = 120
+DEFAULT_PROCESSING = ProcessingLimits(
+    max_decompressed_bytes=20 * 1024**3,
+    max_compression_ratio=200,
+    max_line_bytes=64 * 1024,
+    timeout_seconds=3600,
+    max_retries=3,
+)
 DEFAULT_DEBUG = False
 DEFAULT_LOG_LEVEL = LogLevel.INFO
 DEFAULT_SERVICE_TYPE = ServiceType.CLUSTER_IP
@@ -201,6 +221,7 @@ def parse_spec(raw: Mapping[str, Any]) -> IngestServiceSpec:
         rate_limit_per_minute=spec.object_or_empty("rateLimit").integer(
             "requestsPerMinute", DEFAULT_RATE_LIMIT_PER_MINUTE, minimum=1
         ),
+        processing=_parse_processing(spec.object_or_empty("processing")),
         debug=spec.boolean("debug", DEFAULT_DEBUG),
         log_level=spec.enum("logLevel", DEFAULT_LOG_LEVEL),
         service=_parse_service(spec.object_or_empty("service")),
@@ -221,6 +242,25 @@ def _parse_container_resources(
             cpu=limits.string("cpu", default.limits.cpu),
             memory=limits.string("memory", default.limits.memory),
         ),
+    )
+
+
+def _parse_processing(processing: _Fields) -> ProcessingLimits:
+    default = DEFAULT_PROCESSING
+    return ProcessingLimits(
+        max_decompressed_bytes=processing.integer(
+            "maxDecompressedBytes", default.max_decompressed_bytes, minimum=1
+        ),
+        max_compression_ratio=processing.integer(
+            "maxCompressionRatio", default.max_compression_ratio, minimum=1, maximum=100_000
+        ),
+        max_line_bytes=processing.integer(
+            "maxLineBytes", default.max_line_bytes, minimum=1024, maximum=16 * 1024**2
+        ),
+        timeout_seconds=processing.integer(
+            "timeoutSeconds", default.timeout_seconds, minimum=1, maximum=86_400
+        ),
+        max_retries=processing.integer("maxRetries", default.max_retries, minimum=0, maximum=100),
     )
 
 

@@ -39,3 +39,6 @@ def test_the_rendered_production_configuration_loads_in_the_service(
     assert settings.environment is Environment.PRODUCTION
     assert settings.cors_origins == json.loads(config["CORS_ORIGINS"])
     assert settings.debug is False
+    assert settings.max_compression_ratio == int(config["MAX_COMPRESSION_RATIO"])
+    assert settings.max_processing_seconds == int(config["MAX_PROCESSING_SECONDS"])
+    assert settings.max_job_retries == int(config["MAX_JOB_RETRIES"])

@@ -184,6 +184,11 @@ def test_the_config_map_holds_the_non_secret_settings() -> None:
         "S3_BUCKET": "ingest-logs",
         "CORS_ORIGINS": "[]",
         "RATE_LIMIT_PER_MINUTE": "120",
+        "MAX_DECOMPRESSED_BYTES": str(20 * 1024**3),
+        "MAX_COMPRESSION_RATIO": "200",
+        "MAX_LINE_BYTES": "65536",
+        "MAX_PROCESSING_SECONDS": "3600",
+        "MAX_JOB_RETRIES": "3",
     }
 
 

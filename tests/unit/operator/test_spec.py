@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from ingest_operator.spec import (
+    DEFAULT_PROCESSING,
     AuthSpec,
     BootstrapAdminRef,
     ContainerResources,
@@ -14,6 +15,7 @@ from ingest_operator.spec import (
     ImagePullPolicy,
     InvalidSpecError,
     LogLevel,
+    ProcessingLimits,
     Quantities,
     Replicas,
     S3CredentialsRef,
@@ -68,6 +70,7 @@ def test_a_minimal_spec_gets_every_default() -> None:
     assert spec.auth == AuthSpec(jwt_secret_ref=None, bootstrap_admin_secret_ref=None)
     assert spec.cors_origins == ()
     assert spec.rate_limit_per_minute == 120
+    assert spec.processing == DEFAULT_PROCESSING
     assert spec.debug is False
     assert spec.log_level is LogLevel.INFO
     assert spec.service == ServiceExposure(type=ServiceType.CLUSTER_IP, port=80)
@@ -103,6 +106,7 @@ def test_every_field_given_is_read() -> None:
         },
         "cors": {"origins": ["https://a.example.com", "https://b.example.com"]},
         "rateLimit": {"requestsPerMinute": 600},
+        "processing": {"maxCompressionRatio": 50, "timeoutSeconds": 600, "maxRetries": 0},
         "debug": True,
         "logLevel": "warning",
         "service": {"type": "LoadBalancer", "port": 8443},
@@ -128,6 +132,14 @@ def test_every_field_given_is_read() -> None:
     assert spec.auth.bootstrap_admin_secret_ref == _admin_ref("adm", "u", "p")
     assert spec.cors_origins == ("https://a.example.com", "https://b.example.com")
     assert spec.rate_limit_per_minute == 600
+    # A partly given section keeps the defaults of what it leaves out.
+    assert spec.processing == ProcessingLimits(
+        max_decompressed_bytes=DEFAULT_PROCESSING.max_decompressed_bytes,
+        max_compression_ratio=50,
+        max_line_bytes=DEFAULT_PROCESSING.max_line_bytes,
+        timeout_seconds=600,
+        max_retries=0,
+    )
     assert spec.debug is True
     assert spec.log_level is LogLevel.WARNING
     assert spec.service == ServiceExposure(type=ServiceType.LOAD_BALANCER, port=8443)
@@ -157,6 +169,8 @@ def test_null_means_default() -> None:
         ({"cors": {"origins": ["https://a.example.com", 7]}}, "spec.cors.origins[1]", "string"),
         ({"service": {"port": 70000}}, "spec.service.port", "must be from 1 to 65535"),
         ({"rateLimit": {"requestsPerMinute": 0}}, "spec.rateLimit.requestsPerMinute", "at least"),
+        ({"processing": {"maxLineBytes": 10}}, "spec.processing.maxLineBytes", "from 1024"),
+        ({"processing": {"maxRetries": -1}}, "spec.processing.maxRetries", "from 0"),
         ({"postgres": {"urlSecretRef": {}}}, "spec.postgres.urlSecretRef.name", "is required"),
         ({"redis": {}}, "spec.redis.urlSecretRef", "is required"),
         ({"auth": {"jwtSecretRef": {"key": "k"}}}, "spec.auth.jwtSecretRef.name", "is required"),
