@@ -180,3 +180,27 @@ def test_an_idempotent_replay_of_a_completed_job_hands_out_no_upload(
 
     assert replay.status_code == 200
     assert (replay.json()["status"], replay.json()["upload"]) == ("queued", None)
+
+
+def test_an_unexpected_error_fails_the_job_as_internal_and_the_worker_moves_on(
+    settings: Settings, submit: Submit, start_worker: StartWorker
+) -> None:
+    # A real error nobody classified: the storage refuses the request itself
+    # (400, a key longer than S3 allows), which is neither the file's fault
+    # nor an outage. No mock: the row is changed as a bug of ours could.
+    job = submit(json_lines(2))
+    with psycopg.connect(settings.database_url) as conn:
+        conn.execute("UPDATE jobs SET object_key = repeat('k', 1100) WHERE id = %s", (job["id"],))
+    good = submit(json_lines(3))
+
+    with start_worker() as worker:
+        row = wait_for(settings, job["id"], {"completed", "failed"}, timeout=TERMINAL_WITHIN)
+        after = wait_for(settings, good["id"], {"completed", "failed"}, timeout=TERMINAL_WITHIN)
+        log = worker.log_lines()
+
+    assert (row["status"], row["failure_code"], row["attempts"]) == ("failed", "internal_error", 1)
+    assert row["failure_reason"] == (
+        f"internal error while processing (request id req-{job['id'][:8]})"
+    )
+    assert any("internal error while processing" in line and "Traceback" in line for line in log)
+    assert after["status"] == "completed"

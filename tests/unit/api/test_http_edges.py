@@ -4,12 +4,13 @@ field names in validation errors, and input sanitising."""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from ingest_api.http.health import schema_problem
 from ingest_api.http.middleware import accept_request_id
 from ingest_api.http.problem import field_name
 from ingest_api.http.rate_limit import client_ip, parse_networks
-from ingest_api.jobs.schemas import sanitize_filename
+from ingest_api.jobs.schemas import JobCreate, sanitize_filename
 
 TRUSTED = parse_networks(["10.0.0.0/8", "127.0.0.1"])
 
@@ -71,3 +72,24 @@ def test_schema_problem_says_what_to_run() -> None:
     assert schema_problem("0001", "0001") is None
     assert "run `ingest-migrate`" in (schema_problem(None, "0001") or "")
     assert "at revision 0000 but this code expects 0001" in (schema_problem("0000", "0001") or "")
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        {"env": "\ud800"},  # a lone surrogate: no UTF-8, and PostgreSQL refuses it
+        {"env": "a\x00b"},
+        {"env": "right\u202eto-left"},  # a bidi override spoofs what people read
+        {"env": "line\u2028separator"},
+        {"env\n": "x"},  # `$` would have let a trailing newline through
+    ],
+)
+def test_labels_refuse_what_cannot_be_shown_or_stored(labels: dict[str, str]) -> None:
+    with pytest.raises(ValidationError):
+        JobCreate(filename="a.log", content_type="text/plain", size_bytes=1, labels=labels)
+
+
+@pytest.mark.parametrize("raw", ["report\u202egol.exe", "a\ud800.log", "zero\u200bwidth.log"])
+def test_file_names_refuse_format_and_surrogate_characters(raw: str) -> None:
+    with pytest.raises(ValueError, match="format or surrogate"):
+        sanitize_filename(raw)
