@@ -13,21 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, NewType, TypeVar
+from typing import Any, NewType
+
+from ingest_operator.spec_fields import Fields
+from ingest_operator.spec_fields import InvalidSpecError as InvalidSpecError
 
 SecretName = NewType("SecretName", str)
 SecretKey = NewType("SecretKey", str)
-
-_EnumT = TypeVar("_EnumT", bound=StrEnum)
-
-
-class InvalidSpecError(ValueError):
-    """The spec cannot be parsed; `path` names the field (e.g. spec.s3.bucket)."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
 
 
 class Environment(StrEnum):
@@ -196,7 +188,7 @@ DEFAULT_SERVICE_PORT = 80
 
 def parse_spec(raw: Mapping[str, Any]) -> IngestServiceSpec:
     """The typed spec of an IngestService, or InvalidSpecError naming the bad field."""
-    spec = _Fields(raw, "spec")
+    spec = Fields(raw, "spec")
     replicas = spec.object_or_empty("replicas")
     resources = spec.object_or_empty("resources")
     return IngestServiceSpec(
@@ -229,7 +221,7 @@ def parse_spec(raw: Mapping[str, Any]) -> IngestServiceSpec:
 
 
 def _parse_container_resources(
-    resources: _Fields, default: ContainerResources
+    resources: Fields, default: ContainerResources
 ) -> ContainerResources:
     requests = resources.object_or_empty("requests")
     limits = resources.object_or_empty("limits")
@@ -245,7 +237,7 @@ def _parse_container_resources(
     )
 
 
-def _parse_processing(processing: _Fields) -> ProcessingLimits:
+def _parse_processing(processing: Fields) -> ProcessingLimits:
     default = DEFAULT_PROCESSING
     return ProcessingLimits(
         max_decompressed_bytes=processing.integer(
@@ -264,11 +256,11 @@ def _parse_processing(processing: _Fields) -> ProcessingLimits:
     )
 
 
-def _parse_url_secret_ref(binding: _Fields) -> SecretKeyRef:
+def _parse_url_secret_ref(binding: Fields) -> SecretKeyRef:
     return _parse_secret_key_ref(binding.object("urlSecretRef"), DEFAULT_URL_KEY)
 
 
-def _parse_s3(s3: _Fields) -> S3Binding:
+def _parse_s3(s3: Fields) -> S3Binding:
     credentials = s3.object("credentialsSecretRef")
     return S3Binding(
         endpoint=s3.string("endpoint"),
@@ -282,7 +274,7 @@ def _parse_s3(s3: _Fields) -> S3Binding:
     )
 
 
-def _parse_auth(auth: _Fields) -> AuthSpec:
+def _parse_auth(auth: Fields) -> AuthSpec:
     jwt = auth.optional_object("jwtSecretRef")
     admin = auth.optional_object("bootstrapAdminSecretRef")
     return AuthSpec(
@@ -299,105 +291,14 @@ def _parse_auth(auth: _Fields) -> AuthSpec:
     )
 
 
-def _parse_service(service: _Fields) -> ServiceExposure:
+def _parse_service(service: Fields) -> ServiceExposure:
     return ServiceExposure(
         type=service.enum("type", DEFAULT_SERVICE_TYPE),
         port=service.integer("port", DEFAULT_SERVICE_PORT, minimum=1, maximum=65535),
     )
 
 
-def _parse_secret_key_ref(ref: _Fields, default_key: SecretKey) -> SecretKeyRef:
+def _parse_secret_key_ref(ref: Fields, default_key: SecretKey) -> SecretKeyRef:
     return SecretKeyRef(
         name=SecretName(ref.string("name")), key=SecretKey(ref.string("key", default_key))
     )
-
-
-class _Fields:
-    """Typed reads of one object of the spec; each error names the field's path.
-
-    A field that is absent or null takes its default; without a default it is
-    required.
-    """
-
-    def __init__(self, raw: Any, path: str) -> None:
-        if not isinstance(raw, Mapping):
-            raise InvalidSpecError(path, f"must be an object, not {_type_name(raw)}")
-        self._raw: Mapping[str, Any] = raw
-        self._path = path
-
-    def object(self, field: str) -> _Fields:
-        return _Fields(self._value(field, required=True), self._child(field))
-
-    def optional_object(self, field: str) -> _Fields | None:
-        raw = self._value(field, required=False)
-        return None if raw is None else _Fields(raw, self._child(field))
-
-    def object_or_empty(self, field: str) -> _Fields:
-        return self.optional_object(field) or _Fields({}, self._child(field))
-
-    def string(self, field: str, default: str | None = None) -> str:
-        raw = self._value(field, required=default is None)
-        if raw is None:
-            return str(default)
-        return _nonempty_string(raw, self._child(field))
-
-    def strings(self, field: str) -> tuple[str, ...]:
-        raw = self._value(field, required=False)
-        if raw is None:
-            return ()
-        path = self._child(field)
-        if not isinstance(raw, list):
-            raise InvalidSpecError(path, f"must be a list, not {_type_name(raw)}")
-        return tuple(_nonempty_string(item, f"{path}[{index}]") for index, item in enumerate(raw))
-
-    def integer(self, field: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
-        raw = self._value(field, required=False)
-        if raw is None:
-            return default
-        # bool is an int in Python, but `replicas: true` is a mistake, not 1.
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise InvalidSpecError(self._child(field), f"must be an integer, not {_type_name(raw)}")
-        if raw < minimum or (maximum is not None and raw > maximum):
-            bounds = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-            raise InvalidSpecError(self._child(field), f"must be {bounds}, not {raw}")
-        return raw
-
-    def boolean(self, field: str, default: bool) -> bool:
-        raw = self._value(field, required=False)
-        if raw is None:
-            return default
-        if not isinstance(raw, bool):
-            raise InvalidSpecError(self._child(field), f"must be true or false, not {raw!r}")
-        return raw
-
-    def enum(self, field: str, default: _EnumT) -> _EnumT:
-        kind = type(default)
-        value = self.string(field, default.value)
-        try:
-            return kind(value)
-        except ValueError:
-            allowed = ", ".join(member.value for member in kind)
-            raise InvalidSpecError(
-                self._child(field), f"must be one of {allowed}, not {value!r}"
-            ) from None
-
-    def _value(self, field: str, *, required: bool) -> Any:
-        raw = self._raw.get(field)
-        if raw is None and required:
-            raise InvalidSpecError(self._child(field), "is required")
-        return raw
-
-    def _child(self, field: str) -> str:
-        return f"{self._path}.{field}"
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _nonempty_string(raw: Any, path: str) -> str:
-    if not isinstance(raw, str):
-        raise InvalidSpecError(path, f"must be a string, not {_type_name(raw)}")
-    if not raw:
-        raise InvalidSpecError(path, "may not be empty")
-    return raw
