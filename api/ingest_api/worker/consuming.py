@@ -52,7 +52,8 @@ from ingest_api.runtime import Runtime
 from ingest_api.worker.failures import (
     DEAD_LETTERED_CODE,
     INTERNAL_ERROR_CODE,
-    unreachable_dependency,
+    Transient,
+    classify,
 )
 from ingest_api.worker.objects import ObjectToProcess, ProcessedFile, Stopped, process_object
 
@@ -336,13 +337,13 @@ class MessageHandler:
             try:
                 return await step()
             except Exception as error:
-                dependency = unreachable_dependency(error)
-                if dependency is None:
-                    raise
-                WORKER_DEPENDENCY_WAITS.labels(dependency=dependency).inc()
+                failure = classify(error)
+                if not isinstance(failure, Transient):
+                    raise  # the file's (ProcessingError) or ours: the caller's to handle
+                WORKER_DEPENDENCY_WAITS.labels(dependency=failure.dependency).inc()
                 log.warning(
                     "a dependency is unreachable; retrying",
-                    dependency=dependency,
+                    dependency=failure.dependency,
                     error=type(error).__name__,
                     retry_in_seconds=wait,
                 )
