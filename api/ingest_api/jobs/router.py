@@ -41,6 +41,8 @@ from ingest_api.jobs.schemas import (
     UploadPublic,
 )
 from ingest_api.jobs.states import JobState
+from ingest_api.queue.service import OutboxRelay
+from ingest_api.runtime import Runtime
 from ingest_api.storage.service import PresignedUpload
 from ingest_api.users.models import Principal
 
@@ -160,16 +162,7 @@ async def complete_job(
     request_id: RequestId,
 ) -> JobPublic:
     """Tell the API the upload is done: it checks the object, then queues the job."""
-    job = await service.complete(
-        runtime.db,
-        runtime.store,
-        runtime.settings,
-        job_id=job_id,
-        user=user,
-        request_id=request_id,
-        on_queued=relay.wake,
-    )
-    return JobPublic.model_validate(job)
+    return await _queue_verified(service.COMPLETE, job_id, user, runtime, relay, request_id)
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic)
@@ -190,16 +183,27 @@ async def retry_job(
     relay: RelayDep,
     request_id: RequestId,
 ) -> JobPublic:
-    """Queue a failed job again."""
-    job = await runtime.db.transaction(
-        lambda session: service.retry(
-            session,
-            runtime.settings,
-            job_id=job_id,
-            user=user,
-            request_id=request_id,
-            on_queued=relay.wake,
-        )
+    """Queue a failed job again, once its file is verified again."""
+    return await _queue_verified(service.RETRY, job_id, user, runtime, relay, request_id)
+
+
+async def _queue_verified(
+    step: service.QueueStep,
+    job_id: uuid.UUID,
+    user: Principal,
+    runtime: Runtime,
+    relay: OutboxRelay,
+    request_id: str | None,
+) -> JobPublic:
+    job = await service.queue_verified(
+        runtime.db,
+        runtime.store,
+        runtime.settings,
+        step,
+        job_id=job_id,
+        user=user,
+        request_id=request_id,
+        on_queued=relay.wake,
     )
     return JobPublic.model_validate(job)
 

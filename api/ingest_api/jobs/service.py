@@ -10,6 +10,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
@@ -42,15 +43,13 @@ async def get_visible(session: AsyncSession, *, job_id: uuid.UUID, user: Princip
 
 
 def presign_upload(store: ObjectStore, settings: Settings, *, job: JobRow) -> PresignedUpload:
-    metadata = {"job-id": str(job.id)}
-    if job.sha256:
-        metadata["sha256"] = job.sha256
     return store.presign_upload(
         key=job.object_key,
         content_type=job.content_type,
         size=job.size_bytes,
+        sha256=job.sha256,
         ttl_seconds=settings.upload_url_ttl_seconds,
-        metadata=metadata,
+        metadata={"job-id": str(job.id)},
     )
 
 
@@ -60,7 +59,9 @@ def presign_upload(store: ObjectStore, settings: Settings, *, job: JobRow) -> Pr
 def check_upload(job: Job, stored: StoredObject | None) -> StoredObject:
     """The object must be there, of the declared size and type (pure)."""
     if stored is None:
-        raise Conflict(f"the file for job {job.id} has not been uploaded yet")
+        if job.status == JobState.CREATED.value:
+            raise Conflict(f"the file for job {job.id} has not been uploaded yet")
+        raise Conflict(f"the file for job {job.id} is no longer in storage")
     if stored.size != job.size_bytes:
         raise Conflict(
             f"the uploaded file has {stored.size} bytes; the job declared {job.size_bytes}"
@@ -89,41 +90,78 @@ async def _queue(
     return queued
 
 
-async def complete(
+@dataclass(frozen=True)
+class QueueStep:
+    """A way into `queued` once the file is verified: `check` refuses a job
+    that may not take it, or names the columns it changes."""
+
+    check: Callable[[Job, Settings], dict[str, object]]
+    reason: str
+
+
+def _check_complete(job: Job, settings: Settings) -> dict[str, object]:
+    check_transition(JobState(job.status), JobState.QUEUED)
+    return {}
+
+
+def _check_retry(job: Job, settings: Settings) -> dict[str, object]:
+    if job.status != JobState.FAILED.value:
+        raise IllegalTransition(f"only a failed job can be retried; this one is '{job.status}'")
+    if job.retries >= settings.max_job_retries:
+        raise Conflict(
+            f"job {job.id} was retried {job.retries} times, the limit; "
+            "create a new job to process the file again"
+        )
+    return {"retries": job.retries + 1}
+
+
+COMPLETE = QueueStep(_check_complete, reason="upload verified")
+# The object may have expired, or been uploaded anew, since the job failed.
+RETRY = QueueStep(_check_retry, reason="retried by the user")
+
+
+async def queue_verified(
     db: Database,
     store: ObjectStore,
     settings: Settings,
+    step: QueueStep,
     *,
     job_id: uuid.UUID,
     user: Principal,
     request_id: str | None,
     on_queued: Callable[[], None] | None = None,
 ) -> Job:
-    """Verify the upload, then move the job to `queued` with its queue message."""
+    """Verify the job's file, then move the job to `queued` with its queue
+    message, as `step` allows."""
 
     async def load(session: AsyncSession) -> Job:
         require_uploader(user)
         job = await get_visible(session, job_id=job_id, user=user)
-        check_transition(JobState(job.status), JobState.QUEUED)
+        step.check(job, settings)
         return job
 
     job = await db.transaction(load)
     # The storage is asked outside any transaction: no row is locked while
     # the network answers. The move below is conditional, so a race is safe.
     stored = check_upload(job, await store.head(key=job.object_key))
-    # The worker reads exactly these bytes: a file uploaded again after this
-    # check (the POST policy stays valid until it expires) is not processed.
-    verified: dict[str, object] = {"object_etag": stored.etag, "object_version": stored.version_id}
 
     async def mark_queued(session: AsyncSession) -> Job:
         current = await get_visible(session, job_id=job_id, user=user)
+        # The worker reads exactly these bytes: a file uploaded again after
+        # this check (the POST policy stays valid until it expires) is not
+        # processed.
+        changes = {
+            **step.check(current, settings),
+            "object_etag": stored.etag,
+            "object_version": stored.version_id,
+        }
         queued = await _queue(
             session,
             settings,
             job=current,
             actor=Actor.user(user, request_id),
-            reason="upload verified",
-            changes=verified,
+            reason=step.reason,
+            changes=changes,
         )
         if on_queued is not None:
             after_commit(session, on_queued)
@@ -144,37 +182,6 @@ async def cancel(
         actor=Actor.user(user, request_id),
         reason="cancelled by the user",
     )
-
-
-async def retry(
-    session: AsyncSession,
-    settings: Settings,
-    *,
-    job_id: uuid.UUID,
-    user: Principal,
-    request_id: str | None,
-    on_queued: Callable[[], None] | None = None,
-) -> Job:
-    require_uploader(user)
-    job = await get_visible(session, job_id=job_id, user=user)
-    if job.status != JobState.FAILED.value:
-        raise IllegalTransition(f"only a failed job can be retried; this one is '{job.status}'")
-    if job.retries >= settings.max_job_retries:
-        raise Conflict(
-            f"job {job.id} was retried {job.retries} times, the limit; "
-            "create a new job to process the file again"
-        )
-    queued = await _queue(
-        session,
-        settings,
-        job=job,
-        actor=Actor.user(user, request_id),
-        reason="retried by the user",
-        changes={"retries": job.retries + 1},
-    )
-    if on_queued is not None:
-        after_commit(session, on_queued)
-    return queued
 
 
 # --- read -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ since boto3 blocks.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -96,15 +97,23 @@ class ObjectStore:
         content_type: str,
         size: int,
         ttl_seconds: int,
+        sha256: str | None = None,
         metadata: dict[str, str] | None = None,
         now: datetime | None = None,
     ) -> PresignedUpload:
-        """A POST policy for exactly `size` bytes of `content_type` at `key`."""
+        """A POST policy for exactly `size` bytes of `content_type` at `key`.
+        With `sha256` (hex), storage that checks checksums refuses any other
+        bytes (400 XAmzContentChecksumMismatch); the worker verifies it again
+        for storage that does not."""
         fields = {"Content-Type": content_type}
         conditions: list[Any] = [
             {"Content-Type": content_type},
             ["content-length-range", size, size],
         ]
+        if sha256:
+            checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
+            fields["x-amz-checksum-sha256"] = checksum
+            conditions.append({"x-amz-checksum-sha256": checksum})
         for name, value in (metadata or {}).items():
             field = f"x-amz-meta-{name}"
             fields[field] = value

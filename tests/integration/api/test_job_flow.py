@@ -4,6 +4,8 @@ queue message reaches the stream with the job id and the request id."""
 
 from __future__ import annotations
 
+import hashlib
+
 from starlette.testclient import TestClient
 
 from ingest_api.core.config import Settings
@@ -76,3 +78,16 @@ def test_storage_refuses_another_content_type(client: TestClient) -> None:
 
     assert response.status_code == 403
     assert "AccessDenied" in response.text
+
+
+def test_storage_refuses_bytes_other_than_the_declared_sha256(client: TestClient) -> None:
+    uploader = make_user(client, "uploader")
+    job = create_job(client, uploader, LOG_LINES, sha256=hashlib.sha256(LOG_LINES).hexdigest())
+    same_size = LOG_LINES.replace(b"hello", b"HELLO")
+
+    refused = upload(job, same_size)
+    accepted = upload(job, LOG_LINES)
+
+    assert refused.status_code == 400
+    assert "XAmzContentChecksumMismatch" in refused.text
+    assert accepted.status_code == 204, accepted.text

@@ -4,12 +4,16 @@ illegal moves, listing with filters and cursors, input validation."""
 from __future__ import annotations
 
 import concurrent.futures
+from typing import TYPE_CHECKING
 
 import psycopg
 from starlette.testclient import TestClient
 
 from ingest_api.core.config import Settings
 from tests.support.api import create_job, job_request, make_user, upload
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 BODY = b"2026-11-28T10:00:00Z INFO ready\n"
 
@@ -99,6 +103,27 @@ def test_retry_queues_a_failed_job_again(client: TestClient, settings: Settings)
     history = client.get(f"/v1/jobs/{job['id']}/events", headers=uploader.headers).json()["data"]
     assert history[-1]["from_status"] == "failed"
     assert history[-1]["reason"] == "retried by the user"
+
+
+def test_retry_of_a_job_whose_file_is_gone_is_a_conflict(
+    client: TestClient, settings: Settings, s3_client: S3Client
+) -> None:
+    uploader = make_user(client, "uploader")
+    job = create_job(client, uploader, BODY)
+    assert upload(job, BODY).status_code == 204
+    assert (
+        client.post(f"/v1/jobs/{job['id']}/complete", headers=uploader.headers).status_code == 200
+    )
+    with psycopg.connect(settings.database_url) as conn:
+        conn.execute("UPDATE jobs SET status = 'failed', attempts = 1 WHERE id = %s", (job["id"],))
+    s3_client.delete_object(Bucket=settings.s3_bucket, Key=job["upload"]["fields"]["key"])
+
+    retried = client.post(f"/v1/jobs/{job['id']}/retry", headers=uploader.headers)
+
+    assert retried.status_code == 409
+    assert "no longer in storage" in retried.json()["detail"]
+    current = client.get(f"/v1/jobs/{job['id']}", headers=uploader.headers).json()
+    assert (current["status"], current["retries"]) == ("failed", 0)
 
 
 def test_result_of_an_unfinished_job_is_a_conflict(client: TestClient) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from starlette.testclient import TestClient
@@ -18,6 +18,9 @@ from tests.support.api import ApiUser, create_job, make_user, upload
 from tests.support.hostile_files import hostile_file
 from tests.support.job_state import wait_for
 from tests.support.logs import json_lines
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 Submit = Callable[..., dict[str, Any]]
 
@@ -71,7 +74,8 @@ def test_a_file_replaced_after_complete_is_not_processed(
     settings: Settings, submit: Submit, start_worker: StartWorker
 ) -> None:
     original = json_lines(4)
-    job = submit(original)
+    # No declared sha256: storage would refuse other bytes at the upload.
+    job = submit(original, sha256=None)
     # The presigned POST stays valid until it expires: same size, other bytes.
     replacement = original.replace(b"event", b"EVENT")
     assert len(replacement) == len(original)
@@ -84,12 +88,52 @@ def test_a_file_replaced_after_complete_is_not_processed(
     assert "replaced after it was verified" in row["failure_reason"]
 
 
-def test_a_file_that_is_not_the_declared_sha256_fails_with_checksum_mismatch(
-    settings: Settings, submit: Submit, start_worker: StartWorker
+def test_a_replaced_file_is_processed_after_a_retry_verifies_it_again(
+    client: TestClient, settings: Settings, uploader: ApiUser, start_worker: StartWorker
 ) -> None:
+    original = json_lines(4)
+    job = create_job(client, uploader, original, sha256=None)
+    assert upload(job, original).status_code == 204
+    assert (
+        client.post(f"/v1/jobs/{job['id']}/complete", headers=uploader.headers).status_code == 200
+    )
+    replacement = original.replace(b"event", b"EVENT")
+    assert upload(job, replacement).status_code == 204
+
+    with start_worker():
+        failed = wait_for(settings, job["id"], {"completed", "failed"}, timeout=TERMINAL_WITHIN)
+        retried = client.post(f"/v1/jobs/{job['id']}/retry", headers=uploader.headers)
+        assert retried.status_code == 200, retried.text
+        done = wait_for(settings, job["id"], {"completed", "failed"}, timeout=TERMINAL_WITHIN)
+
+    assert failed["failure_code"] == "object_replaced"
+    # Completed: the worker read the replacement under its new ETag, which
+    # only the retry's verification recorded.
+    assert done["status"] == "completed", done["failure_reason"]
+
+
+def test_a_file_that_is_not_the_declared_sha256_fails_with_checksum_mismatch(
+    client: TestClient,
+    settings: Settings,
+    uploader: ApiUser,
+    s3_client: S3Client,
+    submit: Submit,
+    start_worker: StartWorker,
+) -> None:
+    # MinIO refuses such an upload through the presigned POST; storage that
+    # does not check checksums takes it, as a direct write does here.
     body = json_lines(4)
-    wrong = submit(body, sha256=hashlib.sha256(b"something else").hexdigest())
-    right = submit(body)
+    wrong = create_job(client, uploader, body, sha256=hashlib.sha256(b"other").hexdigest())
+    s3_client.put_object(
+        Bucket=settings.s3_bucket,
+        Key=wrong["upload"]["fields"]["key"],
+        Body=body,
+        ContentType="text/plain",
+    )
+    assert (
+        client.post(f"/v1/jobs/{wrong['id']}/complete", headers=uploader.headers).status_code == 200
+    )
+    right = submit(body, sha256=hashlib.sha256(body).hexdigest())
 
     with start_worker():
         failed = wait_for(settings, wrong["id"], {"completed", "failed"}, timeout=TERMINAL_WITHIN)

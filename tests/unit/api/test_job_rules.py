@@ -17,7 +17,7 @@ from ingest_api.storage.service import StoredObject
 
 def a_job(**values: object) -> Job:
     defaults: dict[str, object] = {
-        "id": uuid.uuid4(), "size_bytes": 10, "content_type": "text/plain",
+        "id": uuid.uuid4(), "size_bytes": 10, "content_type": "text/plain", "status": "created",
         "created_at": datetime(2026, 11, 28, 12, 0, tzinfo=UTC),
     }  # fmt: skip
     return Job(**{**defaults, **values})
@@ -40,6 +40,11 @@ def test_a_missing_or_different_upload_is_a_conflict(
 ) -> None:
     with pytest.raises(Conflict, match=reason):
         check_upload(a_job(), stored)
+
+
+def test_a_file_gone_after_the_upload_is_no_longer_in_storage() -> None:
+    with pytest.raises(Conflict, match="is no longer in storage"):
+        check_upload(a_job(status="failed"), None)
 
 
 def test_cursor_round_trip() -> None:
