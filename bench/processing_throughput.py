@@ -10,8 +10,8 @@ under --dir, so a second run measures without generating; --mb is its
 decompressed size. MB are 10^6 bytes of decompressed log, for every side.
 `process_stream` runs in a child process (so that its peak RSS is its own)
 and writes to a sink that only counts, as an upload would receive it; one
-thread reads and decompresses ahead, the other parses and compresses (as
-in the worker). Figures vary with the machine
+thread reads and decompresses ahead, the other parses and compresses, and
+the garbage collector is set as in the worker (`worker.collector`). Figures vary with the machine
 and its load: every side runs --repeat times, alternating, and the fastest
 run of each counts; compare the ratios, measured side by side, not the
 absolute numbers. CPU seconds are printed beside wall seconds: the
@@ -58,6 +58,7 @@ from syslog_ng_peer import (  # noqa: E402
 )
 
 from ingest_api.processing import process_stream  # noqa: E402
+from ingest_api.worker.collector import tune_for_processing  # noqa: E402
 
 REFERENCE_TIME = datetime(2024, 12, 31, tzinfo=UTC)
 # The second file, for the memory comparison, is this fraction of the first.
@@ -121,6 +122,7 @@ def child(path: Path) -> None:
         nonlocal written
         written += len(part)
 
+    tune_for_processing()  # as the worker does
     started_cpu = time.process_time()
     started = time.perf_counter()
     with path.open("rb") as source:

@@ -25,6 +25,7 @@ from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.logging import configure_logging, get_logger
 from ingest_api.queue.consumer import StreamConsumer
 from ingest_api.runtime import Runtime
+from ingest_api.worker.collector import tune_for_processing
 from ingest_api.worker.consuming import MessageHandler, consume
 from ingest_api.worker.health import create_health_app
 
@@ -80,6 +81,7 @@ async def run_worker(settings: Settings) -> None:
         )
     )
     health_task = asyncio.create_task(health.serve(), name="health")
+    tune_for_processing()
     log.info("worker started", worker=name, concurrency=settings.worker_concurrency)
 
     await stopping.wait()
