@@ -91,7 +91,7 @@ def open_verified(store: ObjectStore, upload: ObjectToProcess) -> Any:
         if code in {"PreconditionFailed", "412"}:
             raise ObjectReplaced(
                 f"the uploaded file was replaced after it was verified (key {upload.key}); "
-                "the replacement is not processed: upload it again in a new job"
+                "it is processed only if you retry the job, which verifies it again"
             ) from error
         raise
 
