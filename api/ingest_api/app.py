@@ -29,6 +29,7 @@ from ingest_api.http.direct import DirectRoutes
 from ingest_api.http.health import router as health_router
 from ingest_api.http.health import schema_problem, schema_revision
 from ingest_api.http.middleware import RateLimitMiddleware, RequestContextMiddleware
+from ingest_api.http.openapi import install_openapi
 from ingest_api.http.problem import install_problem_handlers
 from ingest_api.http.rate_limit import RateLimiter
 from ingest_api.jobs.creation import JobCreations
@@ -158,6 +159,7 @@ def create_app(
 
     for router in (health_router, auth_router, users_router, jobs_router):
         app.include_router(router)
+    install_openapi(app, allowed_content_types=settings.allowed_content_types)
     return app
 
 

@@ -16,6 +16,7 @@ from ingest_api.auth.security import TokenType, decode_token, encode_token, veri
 from ingest_api.core.config import Settings
 from ingest_api.core.driver_connections import DriverConnection
 from ingest_api.core.errors import Unauthenticated
+from ingest_api.core.storable import is_storable
 from ingest_api.users import service as users
 from ingest_api.users.models import Principal, User
 
@@ -23,7 +24,11 @@ from ingest_api.users.models import Principal, User
 async def login(
     session: AsyncSession, settings: Settings, *, username: str, password: str
 ) -> TokenPair:
-    user = await users.get_by_username(session, username=username)
+    # A name PostgreSQL cannot hold (a NUL, a lone surrogate) names nobody;
+    # it is not looked up, and costs the same password check as any other.
+    user = (
+        await users.get_by_username(session, username=username) if is_storable(username) else None
+    )
     if not verify_password(password, user.password_hash if user else None) or user is None:
         raise Unauthenticated("wrong username or password")
     if not user.is_active:

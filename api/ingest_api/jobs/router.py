@@ -76,7 +76,12 @@ def job_created(job: JobRow, upload: PresignedUpload | None) -> JobCreated:
     )
 
 
-@router.post("", response_model=JobCreated, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=JobCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": JobCreated, "description": "an Idempotency-Key replay"}},
+)
 async def create_job(
     body: JobCreate,
     claims: AccessClaims,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import AwareDatetime, TypeAdapter
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,8 @@ from ingest_api.storage.service import ObjectStore, PresignedUpload, StoredObjec
 from ingest_api.users.models import Principal, Role
 
 MAX_PAGE_SIZE = 100
+# What a cursor holds: the last job's creation time and id, as JSON.
+_CURSOR = TypeAdapter(tuple[AwareDatetime, uuid.UUID])
 
 
 # --- access -----------------------------------------------------------------
@@ -193,11 +196,12 @@ def encode_cursor(job: Job) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The position a cursor from `encode_cursor` names; InvalidRequest for
+    anything else, whatever it holds."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, job_id = json.loads(raw)
-        return datetime.fromisoformat(created_at), uuid.UUID(job_id)
-    except (ValueError, TypeError, binascii.Error) as error:
+        return _CURSOR.validate_json(raw)
+    except (ValueError, binascii.Error) as error:  # pydantic's ValidationError is a ValueError
         raise InvalidRequest("the cursor is not one this API issued", field="cursor") from error
 
 

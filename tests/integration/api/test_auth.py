@@ -48,8 +48,13 @@ def test_login_returns_an_access_and_a_refresh_token(client: TestClient) -> None
 
 @pytest.mark.parametrize(
     ("username", "password"),
-    [(ADMIN_USERNAME, "wrong-password"), ("nobody-at-all", ADMIN_PASSWORD)],
-    ids=["wrong-password", "unknown-user"],
+    [
+        (ADMIN_USERNAME, "wrong-password"),
+        ("nobody-at-all", ADMIN_PASSWORD),
+        ("ad\x00min", ADMIN_PASSWORD),
+        (ADMIN_USERNAME + "\x00", ADMIN_PASSWORD),
+    ],
+    ids=["wrong-password", "unknown-user", "nul-in-the-name", "nul-after-a-real-name"],
 )
 def test_wrong_credentials_get_401_without_saying_which(
     client: TestClient, username: str, password: str

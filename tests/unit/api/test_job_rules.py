@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -52,7 +54,24 @@ def test_cursor_round_trip() -> None:
     assert decode_cursor(encode_cursor(job)) == (job.created_at, job.id)
 
 
-@pytest.mark.parametrize("cursor", ["", "!!!", "bm9wZQ", "WzEsMl0"])
+def _encoded(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "!!!",
+        "bm9wZQ",
+        "WzEsMl0",
+        _encoded(["2024-01-01T00:00:00+00:00", 1]),  # uuid.UUID(1): AttributeError
+        _encoded(["2024-01-01T00:00:00", str(uuid.uuid4())]),  # no zone
+        _encoded({"a": 1}),
+        _encoded(["2024-01-01T00:00:00+00:00", str(uuid.uuid4()), 3]),
+        "\x00\ud800",
+    ],
+)
 def test_foreign_cursors_are_invalid_requests(cursor: str) -> None:
     with pytest.raises(InvalidRequest):
         decode_cursor(cursor)
