@@ -25,6 +25,7 @@ from ingest_api.auth.security import AccessTokens
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
+from ingest_api.http.body_limit import BodyLimitMiddleware
 from ingest_api.http.direct import DirectRoutes
 from ingest_api.http.health import router as health_router
 from ingest_api.http.health import schema_problem, schema_revision
@@ -138,6 +139,8 @@ def create_app(
     install_problem_handlers(app)
     if direct_routes:
         app.add_middleware(DirectRoutes, routes=DIRECT_ROUTES)
+    # Outside the direct routes, which read bodies themselves.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     # Inside CORS, which answers preflights before they are counted.
     app.add_middleware(RateLimitMiddleware)
     if settings.cors_origins:

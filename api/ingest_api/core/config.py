@@ -87,6 +87,10 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=120, ge=1)
+    # Every body this API takes is a small JSON document or login form: a
+    # job with 20 full labels is under 8 KiB. Larger bodies are refused
+    # before anything reads them (413), authenticated or not.
+    max_request_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Forwarding headers are believed only from these peers (IPs or CIDRs).
     trusted_proxies: list[str] = Field(default_factory=list)
 

@@ -7,6 +7,7 @@
     ├── Conflict                 the request clashes with the current state  -> 409
     │   └── IllegalTransition    a job state move the state machine refuses
     ├── InvalidRequest           well-formed but unacceptable input          -> 422
+    ├── PayloadTooLarge          the request body is larger than allowed     -> 413
     ├── RateLimited              too many requests; retry_after seconds      -> 429
     └── DependencyUnavailable    PostgreSQL, Redis or S3 is unreachable      -> 503
 
@@ -70,6 +71,11 @@ class RateLimited(IngestError):
         super().__init__(detail)
         self.retry_after = retry_after
         self.key_kind = key_kind
+
+
+class PayloadTooLarge(IngestError):
+    code = "payload-too-large"
+    title = "Request body too large"
 
 
 class DependencyUnavailable(IngestError):

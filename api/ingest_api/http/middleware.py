@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest_api.auth.security import AccessTokens
-from ingest_api.core.errors import RateLimited, Unauthenticated
+from ingest_api.core.errors import IngestError, RateLimited, Unauthenticated
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 from ingest_api.http.deps import bearer_token
@@ -83,7 +83,10 @@ class RequestContextMiddleware:
             except Exception as error:
                 if response_started:
                     raise
-                response = await handle_unexpected(Request(scope), error)
+                handle = (
+                    handle_domain_error if isinstance(error, IngestError) else handle_unexpected
+                )
+                response = await handle(Request(scope), error)
                 await response(scope, receive, send_with_request_id)
             finally:
                 self._observe(scope, status, time.perf_counter() - started)

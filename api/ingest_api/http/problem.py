@@ -28,6 +28,7 @@ STATUS_BY_ERROR: dict[type[errors.IngestError], int] = {
     errors.Unauthenticated: 401,
     errors.Conflict: 409,
     errors.InvalidRequest: 422,
+    errors.PayloadTooLarge: 413,
     errors.RateLimited: 429,
     errors.DependencyUnavailable: 503,
 }
@@ -129,6 +130,10 @@ async def handle_validation_error(request: Request, error: Exception) -> JSONRes
 async def handle_http_exception(request: Request, error: Exception) -> JSONResponse:
     if not isinstance(error, HTTPException):  # registered for this type only
         raise error
+    # FastAPI answers any error raised while it reads the body as a 400; one
+    # of ours (the body limit's) is answered as itself.
+    if isinstance(error.__cause__, errors.IngestError):
+        return await handle_domain_error(request, error.__cause__)
     headers = dict(error.headers or {})
     return problem(
         request,
