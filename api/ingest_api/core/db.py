@@ -37,7 +37,7 @@ from tenacity import (
 )
 
 from ingest_api.core.config import Settings
-from ingest_api.core.db_errors import is_unavailable, transient_kind
+from ingest_api.core.db_errors import is_timeout, is_unavailable, transient_kind
 from ingest_api.core.driver_connections import DriverConnection, DriverConnections, keep_for_pool
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import get_logger
@@ -142,6 +142,11 @@ class Database:
                     raise
                 return await self._retry(attempt_work, first_failure=error)
         except Exception as error:
+            if is_timeout(error):
+                raise DependencyUnavailable(
+                    "the database did not answer in time (a statement or lock timeout)",
+                    dependency="postgres",
+                ) from error
             if is_unavailable(error):
                 raise DependencyUnavailable(
                     "the database is unreachable", dependency="postgres"

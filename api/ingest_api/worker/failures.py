@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 from redis.exceptions import RedisError
 
-from ingest_api.core.db_errors import is_unavailable, transient_kind
+from ingest_api.core.db_errors import is_timeout, is_unavailable, transient_kind
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.processing.errors import ProcessingError
 
@@ -61,7 +61,7 @@ def unreachable_dependency(error: BaseException) -> str | None:
     """The dependency `error` says is out of reach, or None when it says no such thing."""
     if isinstance(error, DependencyUnavailable):
         return error.dependency
-    if transient_kind(error) is not None or is_unavailable(error):
+    if transient_kind(error) is not None or is_unavailable(error) or is_timeout(error):
         return "postgresql"
     if isinstance(error, RedisError):
         return "redis"
