@@ -20,6 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from pydantic import ValidationError
 
 from ingest_api import __version__
+from ingest_api.auth import passwords
 from ingest_api.auth.router import router as auth_router
 from ingest_api.auth.security import AccessTokens
 from ingest_api.core.config import Settings, get_settings
@@ -66,11 +67,12 @@ async def bootstrap_admin(runtime: Runtime) -> None:
     settings = runtime.settings
     if not (settings.bootstrap_admin_username and settings.bootstrap_admin_password):
         return
-    username, password = settings.bootstrap_admin_username, settings.bootstrap_admin_password
+    username = settings.bootstrap_admin_username
+    password_hash = await passwords.hash_new(settings.bootstrap_admin_password)
     try:
         created = await runtime.db.transaction(
             lambda session: users.ensure_bootstrap_admin(
-                session, username=username, password=password
+                session, username=username, password_hash=password_hash
             )
         )
     except DependencyUnavailable:

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import sys
 
+from ingest_api.auth.security import hash_password
 from ingest_api.core.config import get_settings
 from ingest_api.core.db import Database
 from ingest_api.core.errors import IngestError
@@ -35,7 +36,9 @@ async def create_user(username: str, password: str, role: Role) -> str:
     db = Database.from_settings(get_settings())
     try:
         user = await db.transaction(
-            lambda session: users.create(session, username=username, password=password, role=role)
+            lambda session: users.create(
+                session, username=username, password_hash=hash_password(password), role=role
+            )
         )
     finally:
         await db.dispose()

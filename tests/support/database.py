@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ingest_api.auth.security import hash_password
 from ingest_api.core.config import Settings
 from ingest_api.core.db import Database
 from ingest_api.users import service as users
@@ -35,7 +36,9 @@ async def add_user(db: Database, name: str, role: Role, *, active: bool = True) 
     """A user named `name`, with the role (and disabled unless `active`); its id."""
 
     async def add(session: AsyncSession) -> uuid.UUID:
-        user = await users.create(session, username=name, password=f"{name}-password", role=role)
+        user = await users.create(
+            session, username=name, password_hash=hash_password(f"{name}-password"), role=role
+        )
         user.is_active = active
         return user.id
 

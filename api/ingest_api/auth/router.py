@@ -1,10 +1,13 @@
-"""POST /v1/auth/token (OAuth2 password form) and POST /v1/auth/refresh."""
+"""POST /v1/auth/token (OAuth2 password form), /refresh and /logout.
+
+Token answers are never cached (`Cache-Control: no-store`, RFC 6749 5.1).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from ingest_api.auth import service
@@ -13,22 +16,31 @@ from ingest_api.http.deps import RuntimeDep
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
 
 @router.post("/token", response_model=TokenPair)
 async def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], runtime: RuntimeDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], runtime: RuntimeDep, response: Response
 ) -> TokenPair:
     """Log in with username and password; get an access and a refresh token."""
-    return await runtime.db.transaction(
-        lambda session: service.login(
-            session, runtime.settings, username=form.username, password=form.password
-        )
+    response.headers.update(NO_STORE)
+    return await service.login(
+        runtime.db, runtime.settings, username=form.username, password=form.password
     )
 
 
 @router.post("/refresh", response_model=TokenPair)
-async def refresh_token(body: RefreshRequest, runtime: RuntimeDep) -> TokenPair:
-    """Trade a refresh token (usable once) for a new pair."""
-    return await runtime.db.transaction(
-        lambda session: service.refresh(session, runtime.settings, refresh_token=body.refresh_token)
-    )
+async def refresh_token(body: RefreshRequest, runtime: RuntimeDep, response: Response) -> TokenPair:
+    """Trade a refresh token (usable once) for a new pair. A token used twice
+    ends its session: every token of it stops working."""
+    response.headers.update(NO_STORE)
+    return await service.refresh(runtime.db, runtime.settings, refresh_token=body.refresh_token)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(body: RefreshRequest, runtime: RuntimeDep) -> None:
+    """End the session of this refresh token: it and every token rotated
+    from the same login stop working (access tokens run out within their
+    short lifetime)."""
+    await service.logout(runtime.db, runtime.settings, refresh_token=body.refresh_token)

@@ -61,20 +61,23 @@ def encode_token(
     subject: uuid.UUID,
     token_type: TokenType,
     now: datetime | None = None,
+    not_after: datetime | None = None,
     extra: dict[str, Any] | None = None,
 ) -> tuple[str, TokenClaims]:
-    """Sign a token of the given type for the subject; return it and its claims."""
+    """Sign a token of the given type for the subject; return it and its
+    claims. It expires after its type's TTL, or at `not_after` if sooner."""
     issued = now or datetime.now(UTC)
     ttl = (
         settings.access_token_ttl_seconds
         if token_type is TokenType.ACCESS
         else settings.refresh_token_ttl_seconds
     )
+    expires_at = issued + timedelta(seconds=ttl)
     claims = TokenClaims(
         subject=subject,
         token_type=token_type,
         jti=uuid.uuid4(),
-        expires_at=issued + timedelta(seconds=ttl),
+        expires_at=min(expires_at, not_after) if not_after else expires_at,
     )
     payload = {
         **(extra or {}),

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     jwt_audience: str = "ingest-clients"
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    # A session (a login and the refresh tokens rotated from it) ends this
+    # long after the login, however often it is refreshed.
+    session_max_seconds: int = Field(default=30 * 24 * 3600, ge=300)
 
     cors_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=120, ge=1)

@@ -115,7 +115,7 @@ def error_statuses(path: str, method: str, operation: Document) -> list[int]:
         statuses.add(503)
     if path.startswith("/v1/"):
         statuses |= {413, 422, 429, 503}
-        if operation.get("security") or path == "/v1/auth/token" or path == "/v1/auth/refresh":
+        if operation.get("security") or path.startswith("/v1/auth/"):
             statuses.add(401)
         if operation.get("security"):
             statuses.add(403)

@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from ingest_api.auth import passwords
 from ingest_api.http.deps import AdminUser, CurrentUser, RuntimeDep
 from ingest_api.users import service
 from ingest_api.users.models import Role
@@ -28,9 +29,10 @@ async def list_users(_: AdminUser, runtime: RuntimeDep) -> UsersPublic:
 
 @router.post("", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
 async def create_user(body: UserCreate, _: AdminUser, runtime: RuntimeDep) -> UserPublic:
+    password_hash = await passwords.hash_new(body.password)
     user = await runtime.db.transaction(
         lambda session: service.create(
-            session, username=body.username, password=body.password, role=Role(body.role)
+            session, username=body.username, password_hash=password_hash, role=Role(body.role)
         )
     )
     return UserPublic.model_validate(user)

@@ -11,7 +11,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ingest_api.auth.security import hash_password
 from ingest_api.core.errors import Conflict, NotFound
 from ingest_api.users.models import Role, User
 
@@ -37,10 +36,10 @@ async def list_all(session: AsyncSession) -> list[User]:
     return list(result.scalars())
 
 
-async def create(session: AsyncSession, *, username: str, password: str, role: Role) -> User:
-    user = User(
-        id=uuid.uuid4(), username=username, password_hash=hash_password(password), role=role.value
-    )
+async def create(session: AsyncSession, *, username: str, password_hash: str, role: Role) -> User:
+    """A new user; hash the password beforehand (`auth.passwords`), outside
+    the transaction."""
+    user = User(id=uuid.uuid4(), username=username, password_hash=password_hash, role=role.value)
     session.add(user)
     try:
         # Flush inside a savepoint: a duplicate must not poison the
@@ -64,7 +63,9 @@ async def update(
     return user
 
 
-async def ensure_bootstrap_admin(session: AsyncSession, *, username: str, password: str) -> bool:
+async def ensure_bootstrap_admin(
+    session: AsyncSession, *, username: str, password_hash: str
+) -> bool:
     """Create the admin from bootstrap credentials while no admin exists.
     Returns True when it created one."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": BOOTSTRAP_LOCK_ID})
@@ -73,5 +74,5 @@ async def ensure_bootstrap_admin(session: AsyncSession, *, username: str, passwo
     )
     if admins:
         return False
-    await create(session, username=username, password=password, role=Role.ADMIN)
+    await create(session, username=username, password_hash=password_hash, role=Role.ADMIN)
     return True

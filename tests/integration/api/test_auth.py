@@ -77,7 +77,7 @@ def test_refresh_rotates_and_a_spent_refresh_token_is_refused(client: TestClient
 
     replayed = client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert replayed.status_code == 401
-    assert "already been used" in replayed.json()["detail"]
+    assert "already used" in replayed.json()["detail"]
 
 
 def test_a_refresh_token_is_not_an_access_token(client: TestClient) -> None:
