@@ -6,7 +6,12 @@ the API process's CPU time per request (from /proc, user and system): on a
 shared machine that figure is steadier than requests per second, since
 time spent waiting for a core does not count.
 
-    uv run python bench/api_load.py [--seconds 10] [--connections 16]
+    uv run python bench/api_load.py [--seconds 10] [--connections 16] [--logins-per-second 50]
+
+A last line measures the job read again while wrong logins arrive at
+--logins-per-second (an open loop: they keep coming whether or not the API
+keeps up), every one hashed (the login limits are lifted for the run): it
+shows whether password hashing stalls other requests.
 
 Needs the local stack (`hack/stack.sh up postgres redis minio`) and wrk
 (`apt-get install wrk`). Figures vary with the machine and its load: compare
@@ -16,6 +21,7 @@ the ratios, which are measured side by side, not the absolute numbers.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -23,6 +29,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -122,6 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--logins-per-second", type=int, default=50)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -140,6 +149,8 @@ def main() -> None:
         "BOOTSTRAP_ADMIN_USERNAME": ADMIN[0],
         "BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
         "RATE_LIMIT_PER_MINUTE": "100000000",
+        "LOGIN_ATTEMPTS_PER_ACCOUNT": "100000000",
+        "LOGIN_ATTEMPTS_PER_CLIENT": "100000000",
         "DB_POOL_SIZE": "20",
     }
     with tempfile.TemporaryDirectory() as tmp, api_server(env, Path(tmp) / "api.log") as server:
@@ -168,12 +179,82 @@ def main() -> None:
             for name, url, script in cases
         ]
         batches = job_batches(server.url)
+        _, read_url, read_script = cases[2]
+        with login_flood(server.url, args.logins_per_second) as flood:
+            flooded = measure(
+                f"  ... with {args.logins_per_second} wrong logins/s",
+                read_url,
+                read_script,
+                args.seconds,
+                args.connections,
+                pid,
+            )
+        results.append(flooded)
     print_report(results)
+    print(
+        f"wrong logins during that run: {flood.sent} sent, {flood.answered} answered"
+        f" (401 {flood.refused}), answer p50 {flood.p50_ms:.0f} ms"
+    )
     for operation, (statements, requests) in sorted(batches.items()):
         print(
             f"job {operation}s: {requests / max(statements, 1):.1f} a statement"
             f" on average ({requests:.0f} in {statements:.0f} statements)"
         )
+
+
+@dataclass
+class Flood:
+    sent: int = 0
+    answered: int = 0
+    refused: int = 0
+    p50_ms: float = 0.0
+
+
+class login_flood:  # noqa: N801 - used as a context manager, like a function
+    """Wrong logins at `rate` a second in a thread of their own, until the block ends."""
+
+    def __init__(self, url: str, rate: int) -> None:
+        self.url, self.rate = url, rate
+        self.stats = Flood()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def __enter__(self) -> Flood:
+        self._thread.start()
+        return self.stats
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    async def _run(self) -> None:
+        durations: list[float] = []
+        async with httpx.AsyncClient(
+            timeout=60, limits=httpx.Limits(max_connections=None)
+        ) as client:
+
+            async def one(n: int) -> None:
+                started = time.perf_counter()
+                answer = await client.post(
+                    f"{self.url}/v1/auth/token", data={"username": f"nobody-{n}", "password": "x"}
+                )
+                durations.append(time.perf_counter() - started)
+                self.stats.answered += 1
+                self.stats.refused += answer.status_code == 401
+
+            tasks = []
+            start = time.perf_counter()
+            while not self._stop.is_set():
+                tasks.append(asyncio.create_task(one(self.stats.sent)))
+                self.stats.sent += 1
+                await asyncio.sleep(
+                    max(0.0, start + self.stats.sent / self.rate - time.perf_counter())
+                )
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        durations.sort()
+        self.stats.p50_ms = durations[len(durations) // 2] * 1000 if durations else 0.0
 
 
 def job_batches(url: str) -> dict[str, tuple[float, float]]:

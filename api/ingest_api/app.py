@@ -23,6 +23,7 @@ from ingest_api import __version__
 from ingest_api.auth import passwords
 from ingest_api.auth.router import router as auth_router
 from ingest_api.auth.security import AccessTokens
+from ingest_api.auth.throttle import LoginThrottle
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
@@ -132,6 +133,11 @@ def create_app(
     app.state.job_creations = JobCreations(runtime.db, settings)
     app.state.job_reads = JobReads(runtime.db)
     app.state.tokens = AccessTokens(settings)
+    app.state.login_throttle = LoginThrottle(
+        runtime.redis,
+        per_account=settings.login_attempts_per_account,
+        per_client=settings.login_attempts_per_client,
+    )
     app.state.limiter = RateLimiter(
         runtime.redis,
         limit_per_minute=settings.rate_limit_per_minute,

@@ -37,6 +37,8 @@ def api_settings(
         "bootstrap_admin_username": ADMIN_USERNAME,
         "bootstrap_admin_password": ADMIN_PASSWORD,
         "rate_limit_per_minute": 10_000,
+        "login_attempts_per_account": 10_000,
+        "login_attempts_per_client": 10_000,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from ingest_api.auth import service
 from ingest_api.auth.schemas import RefreshRequest, TokenPair
+from ingest_api.auth.throttle import LoginThrottle
 from ingest_api.http.deps import RuntimeDep
+from ingest_api.http.middleware import client_group
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -21,10 +23,19 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 @router.post("/token", response_model=TokenPair)
 async def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], runtime: RuntimeDep, response: Response
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    runtime: RuntimeDep,
+    request: Request,
+    response: Response,
 ) -> TokenPair:
-    """Log in with username and password; get an access and a refresh token."""
+    """Log in with username and password; get an access and a refresh token.
+    Attempts are limited per account and per client address."""
     response.headers.update(NO_STORE)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    await throttle.check(
+        username=form.username,
+        client=client_group(request, request.app.state.limiter.trusted_proxies),
+    )
     return await service.login(
         runtime.db, runtime.settings, username=form.username, password=form.password
     )

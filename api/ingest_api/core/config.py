@@ -90,6 +90,10 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=120, ge=1)
+    # Login attempts a minute, per account and per client address (an IPv6
+    # /64), on top of the general limit (`auth.throttle`).
+    login_attempts_per_account: int = Field(default=10, ge=1)
+    login_attempts_per_client: int = Field(default=30, ge=1)
     # Every body this API takes is a small JSON document or login form: a
     # job with 20 full labels is under 8 KiB. Larger bodies are refused
     # before anything reads them (413), authenticated or not.

@@ -23,7 +23,13 @@ from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 from ingest_api.http.deps import bearer_token
 from ingest_api.http.problem import handle_domain_error, handle_unexpected
-from ingest_api.http.rate_limit import RATE_LIMIT_HEADERS_STATE, RateLimiter, client_ip
+from ingest_api.http.rate_limit import (
+    RATE_LIMIT_HEADERS_STATE,
+    IPNetwork,
+    RateLimiter,
+    client_ip,
+    ip_group,
+)
 
 REQUEST_ID_HEADER = "x-request-id"
 # Letters, digits and a few separators: safe in logs, headers and URLs.
@@ -156,6 +162,13 @@ def rate_limit_key(request: Request, limiter: RateLimiter, tokens: AccessTokens)
             return "subject", f"sub:{tokens.verify(token).subject}"
         except Unauthenticated:
             pass
+    return "ip", f"ip:{client_group(request, limiter.trusted_proxies)}"
+
+
+def client_group(request: Request, trusted_proxies: list[IPNetwork]) -> str:
+    """The client's address as limits key it (`ip_group`); forwarded
+    addresses are believed from trusted proxies only, every
+    X-Forwarded-For line read (a proxy may add a line of its own)."""
     peer = request.client.host if request.client else None
-    forwarded = request.headers.get("x-forwarded-for")
-    return "ip", f"ip:{client_ip(peer, forwarded, limiter.trusted_proxies)}"
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    return ip_group(client_ip(peer, forwarded, trusted_proxies))

@@ -107,6 +107,19 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted: list[IPNetwo
     return hops[0] if hops else peer
 
 
+def ip_group(address: str) -> str:
+    """The unit an address is limited as: an IPv4 address itself, an IPv6
+    address's /64 (one subscriber holds a whole /64, so keying single IPv6
+    addresses would give a client 2^64 budgets)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class RateLimiter:
     def __init__(
         self, redis: aioredis.Redis, *, limit_per_minute: int, trusted_proxies: list[str]

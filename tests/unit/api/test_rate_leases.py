@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest_api.http.rate_limit import MAX_LEASE, granted, lease_size
+from ingest_api.http.rate_limit import MAX_LEASE, granted, ip_group, lease_size
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,16 @@ def test_granted_is_what_lies_within_the_limit(
     size: int, counted_after: int, expected: int
 ) -> None:
     assert granted(100, size=size, counted_after=counted_after) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "group"),
+    [
+        ("192.0.2.1", "192.0.2.1"),
+        ("2001:db8:0:1::1", "2001:db8:0:1::/64"),
+        ("2001:db8:0:1:ffff:ffff:ffff:ffff", "2001:db8:0:1::/64"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_ipv6_addresses_are_limited_by_their_64(address: str, group: str) -> None:
+    assert ip_group(address) == group
