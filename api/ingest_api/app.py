@@ -29,8 +29,8 @@ from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
 from ingest_api.http.body_limit import BodyLimitMiddleware
 from ingest_api.http.direct import DirectRoutes
+from ingest_api.http.health import readiness_of, schema_problem, schema_revision
 from ingest_api.http.health import router as health_router
-from ingest_api.http.health import schema_problem, schema_revision
 from ingest_api.http.middleware import RateLimitMiddleware, RequestContextMiddleware
 from ingest_api.http.openapi import install_openapi
 from ingest_api.http.problem import install_problem_handlers
@@ -133,6 +133,7 @@ def create_app(
     app.state.job_creations = JobCreations(runtime.db, settings)
     app.state.job_reads = JobReads(runtime.db)
     app.state.tokens = AccessTokens(settings)
+    app.state.readiness = readiness_of(runtime)
     app.state.login_throttle = LoginThrottle(
         runtime.redis,
         per_account=settings.login_attempts_per_account,

@@ -4,6 +4,8 @@ accepts jobs while Redis is down, and recovers by itself."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from httpx import Response
 from sqlalchemy import text
@@ -51,10 +53,20 @@ def test_503_with_retry_after_while_postgres_is_down_then_recovery(
         assert answer.json()["dependency"] == "postgres"
         assert "Traceback" not in answer.text
     assert ready.status_code == 503
-    assert ready.json()["checks"]["postgres"].startswith("failed")
+    # Which dependency, never why: the error names hosts, ports and users.
+    assert ready.json()["checks"] == {"postgres": "failed", "redis": "ok", "s3": "ok"}
+    assert settings.database_url.rsplit("@", 1)[-1].split("/")[0] not in ready.text
 
     assert [send(*request).status_code for request in requests] == [200, 200, 201]
-    assert client.get("/readyz").status_code == 200
+    assert wait_until_ready(client).status_code == 200
+
+
+def wait_until_ready(client: TestClient, timeout: float = 10) -> Response:
+    """/readyz until it says ready (its answer is kept for a second)."""
+    deadline = time.monotonic() + timeout
+    while (answer := client.get("/readyz")).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return answer
 
 
 def test_a_job_completed_while_redis_is_down_reaches_the_stream_later(
@@ -69,7 +81,7 @@ def test_a_job_completed_while_redis_is_down_reaches_the_stream_later(
         completed = client.post(f"/v1/jobs/{job['id']}/complete", headers=uploader.headers)
         assert completed.status_code == 200, completed.text
         assert completed.json()["status"] == "queued"
-        assert client.get("/readyz").json()["checks"]["redis"].startswith("failed")
+        assert client.get("/readyz").json()["checks"]["redis"] == "failed"
     finally:
         local_stack.start("redis")
 
