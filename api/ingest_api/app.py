@@ -25,7 +25,7 @@ from ingest_api.auth.router import router as auth_router
 from ingest_api.auth.security import AccessTokens
 from ingest_api.auth.throttle import LoginThrottle
 from ingest_api.core.config import Settings, get_settings
-from ingest_api.core.errors import DependencyUnavailable
+from ingest_api.core.errors import Conflict, DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
 from ingest_api.http.body_limit import BodyLimitMiddleware
 from ingest_api.http.direct import DirectRoutes
@@ -78,6 +78,9 @@ async def bootstrap_admin(runtime: Runtime) -> None:
         )
     except DependencyUnavailable:
         log.warning("database unreachable; the bootstrap admin waits for the next start")
+        return
+    except Conflict as error:  # serve anyway: a restart would not change it
+        log.error("bootstrap admin not created", reason=error.detail)
         return
     if created:
         log.info("created the bootstrap admin", username=username)

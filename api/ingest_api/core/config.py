@@ -8,11 +8,12 @@ so a bad rollout fails at start-up rather than at the first attack.
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The development defaults. Production refuses each of them.
@@ -21,6 +22,11 @@ MINIO_DEFAULT_ACCESS_KEY = "minioadmin"
 MINIO_DEFAULT_SECRET_KEY = "minioadmin"  # noqa: S105 - MinIO's well-known default, refused in production
 # HS256 needs a key at least as long as its output (RFC 7518 §3.2).
 MIN_JWT_SECRET_BYTES = 32
+# The shortest password the API lets an admin set; the bootstrap admin's too.
+MIN_PASSWORD_CHARS = 12
+# A trusted-proxy network wider than this (fewer prefix bits) trusts clients
+# themselves: whatever X-Forwarded-For they send would be believed.
+MIN_PROXY_PREFIX = {4: 8, 6: 32}
 
 
 class Environment(StrEnum):
@@ -79,7 +85,9 @@ class Settings(BaseSettings):
     )
 
     jwt_secret_key: str = DEFAULT_JWT_SECRET_KEY
-    jwt_algorithm: str = "HS256"
+    # HMAC only: the key is a shared secret; "none" and public-key names
+    # (whose "key" would be this secret read as a public key) are refused.
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "ingest-api"
     jwt_audience: str = "ingest-clients"
     access_token_ttl_seconds: int = Field(default=900, ge=30)
@@ -133,6 +141,13 @@ class Settings(BaseSettings):
                 data["allowed_content_types"] = [v.strip() for v in value.split(",") if v.strip()]
         return data
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the entry
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
         if self.environment is Environment.PRODUCTION:
@@ -166,7 +181,26 @@ def production_violations(settings: Settings) -> list[str]:
         violations.append("S3_ACCESS_KEY/S3_SECRET_KEY are MinIO's default credentials")
     if settings.debug:
         violations.append("DEBUG is true")
+    wide = [entry for entry in settings.trusted_proxies if _is_catch_all(entry)]
+    if wide:
+        violations.append(
+            f"TRUSTED_PROXIES trusts whole internet ranges ({', '.join(wide)}): "
+            "any client could choose its address for the rate limits"
+        )
+    password = settings.bootstrap_admin_password
+    if password is not None and (
+        len(password) < MIN_PASSWORD_CHARS or password == settings.bootstrap_admin_username
+    ):
+        violations.append(
+            f"BOOTSTRAP_ADMIN_PASSWORD is shorter than {MIN_PASSWORD_CHARS} characters "
+            "or the user name"
+        )
     return violations
+
+
+def _is_catch_all(entry: str) -> bool:
+    network = ipaddress.ip_network(entry, strict=False)
+    return network.prefixlen < MIN_PROXY_PREFIX[network.version]
 
 
 @lru_cache

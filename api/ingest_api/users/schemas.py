@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ingest_api.core.config import MIN_PASSWORD_CHARS
 from ingest_api.users.models import Role
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$"
@@ -16,7 +17,11 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(pattern=USERNAME_PATTERN, description="3-64 letters, digits, . _ @ -")
-    password: str = Field(min_length=12, max_length=256, description="at least 12 characters")
+    password: str = Field(
+        min_length=MIN_PASSWORD_CHARS,
+        max_length=256,
+        description=f"at least {MIN_PASSWORD_CHARS} characters",
+    )
     role: Role = Role.UPLOADER
 
 

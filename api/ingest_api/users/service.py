@@ -55,6 +55,9 @@ async def update(
     session: AsyncSession, *, user_id: uuid.UUID, role: Role | None, is_active: bool | None
 ) -> User:
     user = await get(session, user_id=user_id)
+    stays_admin = (role is None or role is Role.ADMIN) and is_active is not False
+    if user.role == Role.ADMIN.value and user.is_active and not stays_admin:
+        await _keep_an_admin(session, leaving=user.id)
     if role is not None:
         user.role = role.value
     if is_active is not None:
@@ -63,16 +66,43 @@ async def update(
     return user
 
 
+async def _keep_an_admin(session: AsyncSession, *, leaving: uuid.UUID) -> None:
+    """Refuse to let the last active admin go: nobody could manage users then.
+    The active admins' rows are locked, so two admins demoting each other at
+    once cannot both succeed."""
+    admins = (
+        await session.scalars(
+            select(User.id)
+            .where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+            .with_for_update()
+        )
+    ).all()
+    if set(admins) <= {leaving}:
+        raise Conflict(
+            "the last active admin cannot be demoted or disabled; make another admin first"
+        )
+
+
 async def ensure_bootstrap_admin(
     session: AsyncSession, *, username: str, password_hash: str
 ) -> bool:
-    """Create the admin from bootstrap credentials while no admin exists.
-    Returns True when it created one."""
+    """Create the admin from bootstrap credentials while no active admin
+    exists. Returns True when it created one; Conflict when the name belongs
+    to a user who is not an active admin (never promoted silently: the name
+    may have been given to someone else)."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": BOOTSTRAP_LOCK_ID})
     admins = await session.scalar(
-        select(func.count()).select_from(User).where(User.role == Role.ADMIN.value)
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN.value, User.is_active.is_(True))
     )
     if admins:
         return False
+    if await get_by_username(session, username=username) is not None:
+        raise Conflict(
+            f"no active admin exists, and the bootstrap admin's name '{username}' belongs to "
+            "a user who is not an active admin: make an admin with `ingest-admin create-user` "
+            "or choose another BOOTSTRAP_ADMIN_USERNAME"
+        )
     await create(session, username=username, password_hash=password_hash, role=Role.ADMIN)
     return True

@@ -20,6 +20,8 @@ def test_production_refuses_every_unsafe_setting_at_once(settings: Settings) -> 
         "JWT_SECRET_KEY": "short-secret",
         "S3_ACCESS_KEY": "minioadmin",
         "S3_SECRET_KEY": "minioadmin",
+        "TRUSTED_PROXIES": '["0.0.0.0/0"]',
+        "BOOTSTRAP_ADMIN_PASSWORD": "root-pw",
     }
 
     result = run_command("ingest-api", env, timeout=30)
@@ -32,9 +34,12 @@ def test_production_refuses_every_unsafe_setting_at_once(settings: Settings) -> 
         "CORS_ORIGINS allows every origin",
         "MinIO's default credentials",
         "DEBUG is true",
+        "TRUSTED_PROXIES trusts whole internet ranges (0.0.0.0/0)",
+        "BOOTSTRAP_ADMIN_PASSWORD is shorter than 12 characters",
     ):
         assert violation in message
     assert "short-secret" not in message
+    assert "root-pw" not in message
 
 
 def test_production_with_safe_settings_passes_the_check(

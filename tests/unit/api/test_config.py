@@ -46,6 +46,27 @@ def test_safe_settings_have_no_violations() -> None:
             "S3_ACCESS_KEY/S3_SECRET_KEY are MinIO's default credentials",
         ),
         ({"debug": True}, "DEBUG is true"),
+        (
+            {"trusted_proxies": ["10.0.0.0/8", "0.0.0.0/0"]},
+            "TRUSTED_PROXIES trusts whole internet ranges (0.0.0.0/0): "
+            "any client could choose its address for the rate limits",
+        ),
+        (
+            {"trusted_proxies": ["::/0"]},
+            "TRUSTED_PROXIES trusts whole internet ranges (::/0): "
+            "any client could choose its address for the rate limits",
+        ),
+        (
+            {"bootstrap_admin_username": "root", "bootstrap_admin_password": "short"},
+            "BOOTSTRAP_ADMIN_PASSWORD is shorter than 12 characters or the user name",
+        ),
+        (
+            {
+                "bootstrap_admin_username": "administrator",
+                "bootstrap_admin_password": "administrator",
+            },
+            "BOOTSTRAP_ADMIN_PASSWORD is shorter than 12 characters or the user name",
+        ),
     ],
 )
 def test_each_unsafe_value_is_one_violation(override: dict[str, object], violation: str) -> None:
@@ -84,3 +105,24 @@ def test_log_format_defaults_by_environment() -> None:
     assert settings().effective_log_format is LogFormat.CONSOLE
     assert settings(environment="staging").effective_log_format is LogFormat.JSON
     assert settings(log_format="json").effective_log_format is LogFormat.JSON
+
+
+def test_narrow_proxy_networks_and_a_strong_bootstrap_password_pass() -> None:
+    safe = settings(
+        **SAFE,
+        trusted_proxies=["10.0.0.0/8", "192.168.1.7", "2001:db8::/32"],
+        bootstrap_admin_username="root",
+        bootstrap_admin_password="a-long-enough-password",
+    )
+    assert production_violations(safe) == []
+
+
+@pytest.mark.parametrize("algorithm", ["none", "RS256", "ES256", "hs256"])
+def test_only_hmac_algorithms_load(algorithm: str) -> None:
+    with pytest.raises(ValidationError, match="jwt_algorithm"):
+        settings(jwt_algorithm=algorithm)
+
+
+def test_a_trusted_proxy_that_is_no_network_does_not_load() -> None:
+    with pytest.raises(ValidationError, match="trusted_proxies"):
+        settings(trusted_proxies=["10.0.0.0/8", "not-an-address"])
