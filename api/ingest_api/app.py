@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 
 from ingest_api import __version__
@@ -121,7 +122,9 @@ def create_app(
     """
     settings = settings or get_settings()
     runtime = runtime or Runtime.from_settings(settings)
-    app = FastAPI(
+    # /docs and /redoc serve Swagger UI and ReDoc from the package, not a
+    # CDN: clusters are often air-gapped.
+    app = FastAPIOffline(
         title="Ingest Service",
         version=__version__,
         description="Upload log files straight to object storage and follow their processing jobs.",
