@@ -29,7 +29,6 @@ from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.errors import Conflict, DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
 from ingest_api.http.body_limit import BodyLimitMiddleware
-from ingest_api.http.direct import DirectRoutes
 from ingest_api.http.health import readiness_of, schema_problem, schema_revision
 from ingest_api.http.health import router as health_router
 from ingest_api.http.middleware import RateLimitMiddleware, RequestContextMiddleware
@@ -38,7 +37,6 @@ from ingest_api.http.problem import install_problem_handlers
 from ingest_api.http.rate_limit import RateLimiter
 from ingest_api.jobs.creation import JobCreations
 from ingest_api.jobs.reading import JobReads
-from ingest_api.jobs.router import DIRECT_ROUTES
 from ingest_api.jobs.router import router as jobs_router
 from ingest_api.migrations import head_revision
 from ingest_api.queue.service import OutboxRelay
@@ -109,17 +107,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.close()
 
 
-def create_app(
-    settings: Settings | None = None,
-    runtime: Runtime | None = None,
-    *,
-    direct_routes: bool = True,
-) -> FastAPI:
-    """The API application, with its routes and middleware wired.
-
-    `direct_routes=False` leaves every request to FastAPI: the reference
-    that the direct routes (`http.direct`) are tested against.
-    """
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """The API application, with its routes and middleware wired."""
     settings = settings or get_settings()
     runtime = runtime or Runtime.from_settings(settings)
     # /docs and /redoc serve Swagger UI and ReDoc from the package, not a
@@ -152,9 +141,6 @@ def create_app(
     )
 
     install_problem_handlers(app)
-    if direct_routes:
-        app.add_middleware(DirectRoutes, routes=DIRECT_ROUTES)
-    # Outside the direct routes, which read bodies themselves.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     # Inside CORS, which answers preflights before they are counted.
     app.add_middleware(RateLimitMiddleware)

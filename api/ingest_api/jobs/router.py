@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from pydantic import TypeAdapter, ValidationError
 
 from ingest_api.auth.security import TokenClaims
 from ingest_api.core.errors import Conflict, InvalidRequest
@@ -19,11 +18,8 @@ from ingest_api.http.deps import (
     RelayDep,
     RequestId,
     RuntimeDep,
-    access_claims,
-    bearer_token,
     runtime_of,
 )
-from ingest_api.http.direct import DirectRoute, is_json, route_of
 from ingest_api.http.problem import request_id_of
 from ingest_api.http.responses import ModelResponse
 from ingest_api.jobs import rules, service
@@ -50,7 +46,6 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 # A job id in a path, validated as FastAPI validates the route's parameter.
-_job_id_adapter: TypeAdapter[uuid.UUID] = TypeAdapter(uuid.UUID)
 
 
 async def visible_job(
@@ -240,31 +235,3 @@ async def job_result(
         download_url=runtime.store.presign_download(key=output_key, ttl_seconds=ttl),
         download_expires_at=datetime.now(UTC) + timedelta(seconds=ttl),
     )
-
-
-# --- the same two routes, served directly (see http.direct) --------------------------
-
-
-async def create_job_directly(request: Request, _: dict[str, str], body: bytes) -> Response | None:
-    if not is_json(request):
-        return None
-    try:
-        data = JobCreate.model_validate_json(body)
-    except ValidationError:
-        return None
-    claims = access_claims(request, bearer_token(request))
-    return await create_job(data, claims, request, request.headers.get("idempotency-key"))
-
-
-async def read_job_directly(request: Request, params: dict[str, str], _: bytes) -> Response | None:
-    try:
-        job_id = _job_id_adapter.validate_python(params["job_id"])
-    except ValidationError:
-        return None
-    return await read_job(job_id, access_claims(request, bearer_token(request)), request)
-
-
-DIRECT_ROUTES = (
-    DirectRoute(route_of(router.routes, create_job), "POST", create_job_directly),
-    DirectRoute(route_of(router.routes, read_job), "GET", read_job_directly),
-)

@@ -7,6 +7,7 @@ import concurrent.futures
 from typing import TYPE_CHECKING
 
 import psycopg
+import pytest
 from starlette.testclient import TestClient
 
 from ingest_api.core.config import Settings
@@ -212,3 +213,38 @@ def test_paths_are_stripped_from_filenames(client: TestClient) -> None:
     job = create_job(client, uploader, BODY, filename="C:\\fakepath\\..\\app.log")
     assert job["filename"] == "app.log"
     assert job["upload"]["fields"]["key"] == f"uploads/{job['id']}"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # JSON in UTF-8 with a BOM, or in UTF-16, is still JSON (RFC 8259 8.1).
+        (b'\xef\xbb\xbf{"filename": "a.log", "content_type": "text/plain", "size_bytes": 1}', 201),
+        (
+            '{"filename": "a.log", "content_type": "text/plain", "size_bytes": 1}'.encode("utf-16"),
+            201,
+        ),
+        (
+            b'{"filename": "a.log", "content_type": "text/plain", "size_bytes": 1, "labels": '
+            b'{"env": "\\ud800"}}',
+            422,
+        ),
+        (b'{"filename": "a\\u0000.log", "content_type": "text/plain", "size_bytes": 1}', 422),
+        (b'{"filename": "a.log", "content_type": "text/plain", "size_bytes": NaN}', 422),
+        (b'{"filename": "a.log", "content_type": "text/plain", "size_bytes": 1e999}', 422),
+        (b"\xff\xfe\x00", 400),
+    ],
+    ids=["utf-8-bom", "utf-16", "lone-surrogate-label", "nul-filename", "nan", "huge", "bytes"],
+)
+def test_odd_bodies_get_a_clear_answer_never_a_server_error(
+    client: TestClient, body: bytes, expected: int
+) -> None:
+    user = make_user(client, "uploader")
+    answer = client.post(
+        "/v1/jobs",
+        content=body,
+        headers={**user.headers, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == expected, answer.text
+    if expected >= 400:
+        assert answer.headers["content-type"] == "application/problem+json"
