@@ -16,8 +16,7 @@ from ingest_api.auth.schemas import TokenPair
 from ingest_api.auth.security import TokenType, decode_token, encode_token
 from ingest_api.auth.sessions import REFUSALS, Family, RefreshVerdict, refresh_verdict, session_end
 from ingest_api.core.config import Settings
-from ingest_api.core.db import Database
-from ingest_api.core.driver_connections import DriverConnection
+from ingest_api.core.db import Database, DriverConnection
 from ingest_api.core.errors import Unauthenticated
 from ingest_api.core.logging import get_logger
 from ingest_api.core.storable import is_storable

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     db_pool_recycle_seconds: int = Field(default=1800, ge=1)
     db_statement_timeout_ms: int = Field(default=15_000, ge=1)
     db_retry_attempts: int = Field(default=4, ge=1)
+    # The hot paths' own pool (authentication, creating and reading jobs),
+    # beside the ORM's DB_POOL_SIZE + DB_MAX_OVERFLOW.
+    db_hot_pool_size: int = Field(default=4, ge=1)
 
     redis_url: str = "redis://localhost:6379/0"
     queue_stream: str = "ingest:jobs"

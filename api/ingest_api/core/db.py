@@ -9,17 +9,20 @@ and jitter; past them, or when PostgreSQL cannot be reached at all, the
 caller gets DependencyUnavailable (503).
 
 `Database.run` is for the request hot paths (authentication, creating and
-reading a job): a psycopg connection of the same pool, in autocommit, so
-that a one-statement unit is one round trip (`driver_connections`).
-Measured on this project's benchmark, the ORM session costs about ten times
-the driver's own CPU time for these statements.
+reading a job): a psycopg connection in autocommit from a pool of its own
+(`psycopg_pool`, DB_HOT_POOL_SIZE connections), so that a one-statement
+unit is one round trip. Measured on this project's benchmark, the ORM
+session costs about ten times the driver's own CPU time for these
+statements.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import psycopg
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -38,12 +41,16 @@ from tenacity import (
 
 from ingest_api.core.config import Settings
 from ingest_api.core.db_errors import is_timeout, is_unavailable, transient_kind
-from ingest_api.core.driver_connections import DriverConnection, DriverConnections, keep_for_pool
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import DB_RETRIES
 
 T = TypeVar("T")
+DriverConnection = psycopg.AsyncConnection[Any]
+# The longest a hot path waits for a connection of its pool. Its statements
+# take milliseconds, so a longer wait means PostgreSQL is down or swamped,
+# and the client is better served by a 503 now (PoolTimeout is not retried).
+HOT_POOL_WAIT_SECONDS = 2.0
 log = get_logger(__name__)
 
 
@@ -59,6 +66,33 @@ def async_database_url(url: str) -> str:
     raise ValueError("DATABASE_URL must start with postgresql:// (or postgres://)")
 
 
+def libpq_url(url: str) -> str:
+    """DATABASE_URL as libpq (and psycopg itself) takes it."""
+    return "postgresql://" + async_database_url(url).removeprefix("postgresql+psycopg://")
+
+
+def connect_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "connect_timeout": 5,
+        "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+    }
+
+
+def create_hot_pool(settings: Settings) -> AsyncConnectionPool[DriverConnection]:
+    """The hot paths' pool: autocommit connections, opened at first use (it
+    needs a running event loop)."""
+    return AsyncConnectionPool(
+        libpq_url(settings.database_url),
+        min_size=1,
+        max_size=settings.db_hot_pool_size,
+        kwargs={**connect_options(settings), "autocommit": True},
+        timeout=min(settings.db_pool_timeout_seconds, HOT_POOL_WAIT_SECONDS),
+        max_lifetime=float(settings.db_pool_recycle_seconds),
+        open=False,
+        name="hot-paths",
+    )
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         async_database_url(settings.database_url),
@@ -70,10 +104,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # the server dropped fails its transaction, which is retried whole on
         # a fresh connection (SQLAlchemy invalidates the pool on disconnect).
         pool_pre_ping=False,
-        connect_args={
-            "connect_timeout": 5,
-            "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
-        },
+        connect_args=connect_options(settings),
     )
 
 
@@ -81,10 +112,14 @@ class Database:
     """The engine, its session factory, and the retrying transaction runner."""
 
     def __init__(
-        self, engine: AsyncEngine, *, retry_attempts: int = 4, keep_connections: int = 0
+        self,
+        engine: AsyncEngine,
+        *,
+        hot_pool: AsyncConnectionPool[DriverConnection],
+        retry_attempts: int = 4,
     ) -> None:
         self.engine = engine
-        self.drivers = DriverConnections(engine, keep=keep_connections)
+        self.hot_pool = hot_pool
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         # Reads that need no transaction skip BEGIN and COMMIT: two round
         # trips fewer on the hottest paths (authentication, job reads).
@@ -97,8 +132,8 @@ class Database:
     def from_settings(cls, settings: Settings) -> Database:
         return cls(
             create_engine(settings),
+            hot_pool=create_hot_pool(settings),
             retry_attempts=settings.db_retry_attempts,
-            keep_connections=keep_for_pool(settings.db_pool_size, settings.db_max_overflow),
         )
 
     async def transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -117,7 +152,8 @@ class Database:
         retried whole on transient errors like a transaction."""
 
         async def attempt() -> T:
-            async with self.drivers.connection() as conn:
+            await self.hot_pool.open()  # at once when already open
+            async with self.hot_pool.connection() as conn:
                 return await work(conn)
 
         return await self._retrying(attempt)
@@ -185,7 +221,7 @@ class Database:
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
     async def dispose(self) -> None:
-        await self.drivers.release()
+        await self.hot_pool.close()
         await self.engine.dispose()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import psycopg
 import psycopg.errors
 import sqlalchemy.exc
+from psycopg_pool import PoolTimeout
 
 # The driver's own connection failures carry no SQLSTATE; the server's say
 # the connection is gone (class 08), the server is shutting down
@@ -31,6 +32,8 @@ def transient_kind(error: BaseException) -> str | None:
     Takes the driver's errors and SQLAlchemy's wrappings of them alike."""
     if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
         return "connection"
+    if isinstance(error, PoolTimeout):  # waited for a connection already: no second wait
+        return None
     cause = _driver_error(error)
     if isinstance(cause, psycopg.errors.SerializationFailure):
         return "serialization"

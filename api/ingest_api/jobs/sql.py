@@ -22,7 +22,7 @@ from typing import Any, Final
 from psycopg.types.json import Jsonb
 
 from ingest_api.auth.service import USER_COLUMNS, principal_from
-from ingest_api.core.driver_connections import DriverConnection
+from ingest_api.core.db import DriverConnection
 from ingest_api.core.errors import Conflict, InvalidRequest
 from ingest_api.jobs.models import JobRow
 from ingest_api.jobs.rules import (

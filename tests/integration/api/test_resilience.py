@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.testclient import TestClient
 
 from ingest_api.core.config import Settings
-from ingest_api.core.db import Database
-from ingest_api.core.driver_connections import DriverConnection
+from ingest_api.core.db import Database, DriverConnection
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.metrics import REGISTRY
 from tests.support import local_stack
