@@ -8,6 +8,10 @@ time spent waiting for a core does not count.
 
     uv run python bench/api_load.py [--seconds 10] [--connections 16] [--logins-per-second 50]
 
+Two more lines compare 50 clients following one unchanging job for 10 s:
+polling it every 0.5 s, as ingestctl did, against a long poll
+(If-None-Match and ?wait=10), by requests sent and the API's CPU seconds.
+
 A last line measures the job read again while wrong logins arrive at
 --logins-per-second (an open loop: they keep coming whether or not the API
 keeps up), every one hashed (the login limits are lifted for the run): it
@@ -179,6 +183,12 @@ def main() -> None:
             for name, url, script in cases
         ]
         batches = job_batches(server.url)
+        waiting = {
+            how: following_clients(
+                server.url, token, job["id"], long_poll=how == "long poll", pid=pid
+            )
+            for how in ("polling every 0.5 s", "long poll")
+        }
         _, read_url, read_script = cases[2]
         with login_flood(server.url, args.logins_per_second) as flood:
             flooded = measure(
@@ -191,6 +201,11 @@ def main() -> None:
             )
         results.append(flooded)
     print_report(results)
+    for how, (requests, cpu) in waiting.items():
+        print(
+            f"50 clients following a job for 10 s, {how:>20}: {requests:5d} requests,"
+            f" API CPU {cpu:.2f} s"
+        )
     print(
         f"wrong logins during that run: {flood.sent} sent, {flood.answered} answered"
         f" (401 {flood.refused}), answer p50 {flood.p50_ms:.0f} ms"
@@ -200,6 +215,42 @@ def main() -> None:
             f"job {operation}s: {requests / max(statements, 1):.1f} a statement"
             f" on average ({requests:.0f} in {statements:.0f} statements)"
         )
+
+
+def following_clients(
+    url: str, token: str, job_id: str, *, long_poll: bool, pid: int, clients: int = 50
+) -> tuple[int, float]:
+    """(requests sent, API CPU seconds) for `clients` following a job for 10 s."""
+    seconds = 10
+    headers = {"Authorization": f"Bearer {token}"}
+    sent = 0
+
+    async def follow(client: httpx.AsyncClient) -> None:
+        nonlocal sent
+        deadline = time.monotonic() + seconds
+        first = await client.get(f"{url}/v1/jobs/{job_id}", headers=headers)
+        sent += 1
+        tag = first.headers["etag"]
+        while (left := deadline - time.monotonic()) > 0:
+            if long_poll:
+                await client.get(
+                    f"{url}/v1/jobs/{job_id}",
+                    params={"wait": max(1, int(left))},
+                    headers={**headers, "If-None-Match": tag},
+                )
+            else:
+                await asyncio.sleep(0.5)
+                await client.get(f"{url}/v1/jobs/{job_id}", headers=headers)
+            sent += 1
+
+    async def run() -> None:
+        limits = httpx.Limits(max_connections=None)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+            await asyncio.gather(*(follow(client) for _ in range(clients)))
+
+    before = cpu_seconds(pid)
+    asyncio.run(run())
+    return sent, cpu_seconds(pid) - before
 
 
 @dataclass

@@ -67,12 +67,34 @@ class ApiClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call the API; refresh the tokens once on 401; raise CliError on failure."""
+        response = self._checked(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    def watch_job(
+        self, job_id: str, *, seen: str | None, wait: int
+    ) -> tuple[Any | None, str | None]:
+        """(the job, its ETag) once it differs from the version tagged `seen`,
+        the server holding the request up to `wait` seconds (a long poll);
+        (None, seen) when nothing changed meanwhile. With no `seen`, at once."""
+        headers = {"If-None-Match": seen} if seen else {}
+        response = self._checked(
+            "GET",
+            f"/v1/jobs/{job_id}",
+            params={"wait": wait} if seen else {},
+            headers=headers,
+            timeout=self.http.timeout.read + wait if self.http.timeout.read else None,
+        )
+        if response.status_code == 304:
+            return None, seen
+        return response.json(), response.headers.get("etag")
+
+    def _checked(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = self._send(method, path, **kwargs)
         if response.status_code == 401 and self._refresh():
             response = self._send(method, path, **kwargs)
         if response.status_code >= 400:
             raise CliError(describe(response), exit_code=4 if response.status_code == 401 else 1)
-        return response.json() if response.content else None
+        return response
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.credentials.access_token}"}

@@ -29,6 +29,8 @@ from ingest_api.cli.client import ApiClient, CliError, upload_file
 from ingest_api.cli.progress import ProgressBar, human_bytes
 
 TERMINAL = {"completed", "failed", "cancelled"}
+# The longest the API holds a request for a job to change (its limit).
+LONG_POLL_SECONDS = 30
 CONTENT_TYPES = {".gz": "application/gzip", ".zst": "application/zstd", ".json": "application/json",
                  ".ndjson": "application/x-ndjson", ".jsonl": "application/x-ndjson"}  # fmt: skip
 
@@ -91,9 +93,14 @@ def cmd_upload(args: argparse.Namespace) -> None:
 def wait_for(client: ApiClient, job_id: str, timeout: float, *, quiet: bool) -> Any:
     live = sys.stderr.isatty() and not quiet
     deadline = time.monotonic() + timeout
-    status = None
+    status: str | None = None
+    tag: str | None = None
+    job: dict[str, Any] = {}
     while True:
-        job = client.request("GET", f"/v1/jobs/{job_id}")
+        # A long poll: the API answers when the job changes, or after the wait.
+        wait = max(0, min(LONG_POLL_SECONDS, int(deadline - time.monotonic())))
+        changed, tag = client.watch_job(job_id, seen=tag, wait=wait)
+        job = changed or job
         if job["status"] != status:
             status = job["status"]
             if live:
@@ -105,7 +112,8 @@ def wait_for(client: ApiClient, job_id: str, timeout: float, *, quiet: bool) -> 
             return job
         if time.monotonic() > deadline:
             raise CliError(f"job {job_id} is still {status} after {timeout:.0f} s", 1)
-        time.sleep(0.5)
+        if tag is None:  # an API that sends no ETag cannot hold the request: poll
+            time.sleep(0.5)
 
 
 def exit_for(job: dict[str, Any]) -> None:

@@ -104,7 +104,7 @@ def complete(document: Document, *, allowed_content_types: list[str]) -> Documen
             for status in error_statuses(path, method, operation):
                 operation["responses"][str(status)] = _problem_response(status)
             for status, response in operation["responses"].items():
-                response["headers"] = _headers(path, int(status))
+                response["headers"] = {**response.get("headers", {}), **_headers(path, int(status))}
     return document
 
 

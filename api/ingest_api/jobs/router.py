@@ -3,7 +3,9 @@ read, list, history, result. Thin: each route calls one service function."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -12,6 +14,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from ingest_api.auth.security import TokenClaims
 from ingest_api.core.errors import Conflict, InvalidRequest
+from ingest_api.http.conditional import entity_tag, none_match
 from ingest_api.http.deps import (
     AccessClaims,
     CurrentUser,
@@ -45,7 +48,15 @@ from ingest_api.users.models import Principal
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-# A job id in a path, validated as FastAPI validates the route's parameter.
+# A long poll of one job: the longest wait a client may ask for (proxies
+# commonly cut idle requests at 60 s), and how often the job is read again.
+MAX_WAIT_SECONDS = 30
+WAIT_POLL_SECONDS = 0.5
+ETAG_HEADER = {
+    "description": "the version of the job: send it as If-None-Match",
+    "schema": {"type": "string"},
+    "required": True,
+}
 
 
 async def visible_job(
@@ -132,10 +143,48 @@ async def list_jobs(
     return JobsPublic(data=[JobPublic.model_validate(job) for job in page], next_cursor=next_cursor)
 
 
-@router.get("/{job_id}", response_model=JobPublic)
-async def read_job(job_id: uuid.UUID, claims: AccessClaims, request: Request) -> Response:
-    _, job = await visible_job(request, job_id, claims)
-    return ModelResponse(JobPublic.model_validate(job))
+@router.get(
+    "/{job_id}",
+    response_model=JobPublic,
+    responses={
+        200: {"headers": {"ETag": ETAG_HEADER}},
+        304: {
+            "description": "the job is still as the If-None-Match tag says",
+            "headers": {"ETag": ETAG_HEADER},
+        },
+    },
+)
+async def read_job(
+    job_id: uuid.UUID,
+    claims: AccessClaims,
+    request: Request,
+    if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
+    wait: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=MAX_WAIT_SECONDS,
+            description="with If-None-Match: seconds to wait for the job to change "
+            "before answering 304 (a long poll)",
+        ),
+    ] = 0,
+) -> Response:
+    """The job, with an ETag. With If-None-Match naming the current tag the
+    answer is 304, at once, or once `wait` seconds pass without a change; a
+    change within them is answered at once. Follow a job this way instead
+    of polling it."""
+    deadline = time.monotonic() + wait
+    while True:
+        _, job = await visible_job(request, job_id, claims)
+        body = JobPublic.model_validate(job).model_dump_json().encode()
+        tag = entity_tag(body)
+        if not none_match(if_none_match, tag):
+            return Response(body, media_type="application/json", headers={"ETag": tag})
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+        # Every waiting client's read joins the same batched statement.
+        await asyncio.sleep(min(WAIT_POLL_SECONDS, remaining))
 
 
 @router.get("/{job_id}/upload", response_model=UploadPublic)
