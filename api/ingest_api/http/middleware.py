@@ -76,6 +76,9 @@ class RequestContextMiddleware:
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
+                    # A browser must take each answer as the type it says
+                    # (JSON, problem+json), never guess HTML from its bytes.
+                    (b"x-content-type-options", b"nosniff"),
                     *((k.lower().encode(), v.encode()) for k, v in extra.items()),
                 ]
             await send(message)

@@ -15,6 +15,7 @@ def test_healthz_answers_without_dependencies() -> None:
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
     assert len(response.headers["x-request-id"]) == 32
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_openapi_documents_every_route() -> None:
