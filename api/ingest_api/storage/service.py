@@ -201,9 +201,15 @@ def error_code(error: ClientError) -> str | None:
     return error.response.get("Error", {}).get("Code")
 
 
+def http_status(error: ClientError) -> int:
+    """The HTTP status of the storage's answer (500 when it gave none)."""
+    status: int = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+    return status
+
+
 def _is_client_mistake(error: ClientError) -> bool:
     """4xx answers other than throttling are ours to handle, not an outage."""
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+    status = http_status(error)
     return 400 <= status < 500 and status != 429
 
 

@@ -250,17 +250,8 @@ class MessageHandler:
         reason = f"internal error while processing (request id {reference})"
         actor = transitions.Actor(self.actor_name, message.request_id)
         try:
-            await self._retrying(
-                lambda: self.runtime.db.transaction(
-                    lambda session: transitions.give_up(
-                        session,
-                        job_id=message.job_id,
-                        actor=actor,
-                        reason=reason,
-                        code=INTERNAL_ERROR_CODE,
-                    )
-                ),
-                delivery,
+            await self._fail_whatever_its_state(
+                message.job_id, actor, delivery, reason=reason, code=INTERNAL_ERROR_CODE
             )
         except Stopped:
             return "released"
@@ -312,15 +303,29 @@ class MessageHandler:
         reason = f"the worker gave up after {delivery.deliveries - 1} deliveries of its message"
         if job_id is not None:
             actor = transitions.Actor(self.actor_name, delivery.fields.get("request_id"))
-            await self._retrying(
-                lambda: self.runtime.db.transaction(
-                    lambda session: transitions.give_up(
-                        session, job_id=job_id, actor=actor, reason=reason, code=DEAD_LETTERED_CODE
-                    )
-                ),
-                delivery,
+            await self._fail_whatever_its_state(
+                job_id, actor, delivery, reason=reason, code=DEAD_LETTERED_CODE
             )
         await self._dead_letter(delivery, reason)
+
+    async def _fail_whatever_its_state(
+        self,
+        job_id: uuid.UUID,
+        actor: transitions.Actor,
+        delivery: Delivery,
+        *,
+        reason: str,
+        code: str,
+    ) -> None:
+        """`transitions.give_up`, retried while a dependency is unreachable."""
+        await self._retrying(
+            lambda: self.runtime.db.transaction(
+                lambda session: transitions.give_up(
+                    session, job_id=job_id, actor=actor, reason=reason, code=code
+                )
+            ),
+            delivery,
+        )
 
     async def _dead_letter(self, delivery: Delivery, reason: str) -> None:
         await self._retrying(lambda: self.consumer.dead_letter(delivery, reason), delivery)

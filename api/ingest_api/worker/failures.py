@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from ingest_api.core.db_errors import is_timeout, is_unavailable, transient_kind
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.processing.errors import ProcessingError
+from ingest_api.storage.service import http_status
 
 INTERNAL_ERROR_CODE = "internal_error"
 DEAD_LETTERED_CODE = "dead_lettered"
@@ -71,7 +72,7 @@ def unreachable_dependency(error: BaseException) -> str | None:
         # The storage answered. A server error, throttling or refused
         # credentials (a rotation under way) clear up by themselves; any
         # other answer to our own request is a bug of ours.
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+        status = http_status(error)
         return "s3" if status >= 500 or status in {403, 429} else None
     if isinstance(error, OSError):  # a socket error below the clients
         return "network"
