@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,15 @@ def api_settings(
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def wait_for_a_fresh_rate_window(seconds_needed: float = 15.0) -> None:
+    """Rate limits count in fixed one-minute windows that reset on the minute:
+    a test counting up to a limit must not straddle that reset, so it waits
+    for the next window when fewer than `seconds_needed` are left."""
+    left = 60.0 - time.time() % 60.0
+    if left < seconds_needed:
+        time.sleep(left + 0.05)
 
 
 def login(client: TestClient, username: str, password: str) -> dict[str, Any]:

@@ -9,10 +9,21 @@ from starlette.testclient import TestClient
 
 from ingest_api.app import create_app
 from ingest_api.core.config import Settings
-from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME, bearer, login
+from tests.support.api import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    bearer,
+    login,
+    wait_for_a_fresh_rate_window,
+)
 
 PER_ACCOUNT = 3
 PER_CLIENT = 5
+
+
+@pytest.fixture(autouse=True)
+def _within_one_rate_window() -> None:
+    wait_for_a_fresh_rate_window()
 
 
 @pytest.fixture
