@@ -7,6 +7,7 @@
 #   hack/stack.sh down [COMPONENT...]    stop what `up` started, by pid
 #   hack/stack.sh status [COMPONENT...]  say what is running; exit 1 if any is not
 #   hack/stack.sh env [COMPONENT...]     print the settings clients need (KEY=value)
+#   hack/stack.sh wipe redis             restart Redis without its data (a fault to test)
 #
 # COMPONENT is one of: postgres redis minio controlplane.
 # `up` is idempotent: a second run reuses whatever already answers. It also
@@ -43,7 +44,7 @@ write_stack_env() {
 
 main() {
   local verb=${1:-}
-  [[ -n "$verb" ]] || die "usage: hack/stack.sh up|down|status|env [COMPONENT...]"
+  [[ -n "$verb" ]] || die "usage: hack/stack.sh up|down|status|env|wipe [COMPONENT...]"
   shift
   local components=("$@") component
   ((${#components[@]})) || components=("${ALL_COMPONENTS[@]}")
@@ -75,7 +76,13 @@ main() {
     env)
       for component in "${components[@]}"; do "${component}_env"; done
       ;;
-    *) die "unknown verb '$verb' (up, down, status, env)" ;;
+    wipe)
+      for component in "${components[@]}"; do
+        declare -F "${component}_wipe" >/dev/null || die "only redis can be wiped, not $component"
+        "${component}_wipe"
+      done
+      ;;
+    *) die "unknown verb '$verb' (up, down, status, env, wipe)" ;;
   esac
 }
 

@@ -33,3 +33,12 @@ redis_up() {
 redis_down() {
   stop_daemon redis
 }
+
+# A restart that loses every key, as a Redis without persistence (or with its
+# volume lost) comes back: the fault the recovery tests and the soak inject.
+redis_wipe() {
+  redis_down
+  log "redis: deleting its data"
+  rm -rf "$REDIS_DIR/appendonlydir" "$REDIS_DIR/dump.rdb"
+  redis_up
+}

@@ -84,3 +84,9 @@ def stop(name: str) -> None:
 def start(name: str) -> None:
     if _stack("up", name).returncode != 0:
         raise RuntimeError(f"hack/stack.sh up {name} failed")
+
+
+def wipe(name: str) -> None:
+    """Restart the component without its data (Redis only: a lost volume)."""
+    if _stack("wipe", name).returncode != 0:
+        raise RuntimeError(f"hack/stack.sh wipe {name} failed")

@@ -122,6 +122,14 @@ class Settings(BaseSettings):
     worker_reclaim_idle_seconds: float = Field(default=60.0, ge=1)
     worker_max_deliveries: int = Field(default=5, ge=1)
     worker_shutdown_grace_seconds: float = Field(default=25.0, ge=0)
+    # A worker that could not read the stream for this long says it is
+    # unhealthy (/healthz 503), so that its liveness probe restarts it.
+    worker_unhealthy_after_seconds: float = Field(default=60.0, ge=1)
+    # Every interval, each worker queues again the jobs that have not moved
+    # for `after` seconds and whose message the stream no longer holds
+    # (`jobs.recovery`).
+    worker_recovery_interval_seconds: float = Field(default=30.0, ge=0.1)
+    worker_recovery_after_seconds: float = Field(default=120.0, ge=1)
     # What one file may cost (see `processing.models.Limits`), and how often
     # its owner may queue a failed job again.
     max_decompressed_bytes: int = Field(default=20 * 1024**3, ge=1)

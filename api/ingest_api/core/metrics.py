@@ -113,3 +113,9 @@ WORKER_DEPENDENCY_WAITS = Counter(
     ["dependency"],
     registry=REGISTRY,
 )
+WORKER_RECOVERED_JOBS = Counter(
+    "ingest_worker_recovered_jobs_total",
+    "Jobs whose message was lost, taken over by the recovery (queued again, or failed).",
+    ["from_state", "to_state"],
+    registry=REGISTRY,
+)

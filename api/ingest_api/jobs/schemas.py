@@ -100,7 +100,7 @@ class JobPublic(BaseModel):
     failure_code: str | None = Field(
         description="why a failed job failed, as a stable word: corrupt_input, "
         "unsupported_input, not_text, limit_exceeded, checksum_mismatch, missing_object, "
-        "object_replaced, internal_error, dead_lettered"
+        "object_replaced, internal_error, dead_lettered, lost_repeatedly"
     )
     retries: int = Field(description="how often the job was queued again with /retry")
     request_id: str | None

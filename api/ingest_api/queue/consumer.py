@@ -7,6 +7,11 @@ without renewing its claim), keep a claim alive while a long job runs,
 acknowledge after the caller has committed, and move a message that keeps
 failing to a dead-letter stream. Delivery is at least once; the caller
 makes processing idempotent.
+
+Redis may lose the group (a restart without its data, a flush, an eviction):
+reading then creates it again instead of failing with NOGROUP for ever, and
+renewing or acknowledging a claim the group took with it is a no-op. What
+the lost entries announced is found again by the recovery (`queue.recovery`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
+
+from ingest_api.core.logging import get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,9 +65,13 @@ class StreamConsumer:
 
     async def reclaim(self, count: int = 1) -> list[Delivery]:
         """Messages idle past the reclaim time in another consumer's hands."""
-        answer = await self.redis.xautoclaim(
-            self.stream, self.group, self.consumer, self.reclaim_idle_ms, "0-0", count=count
-        )
+        try:
+            answer = await self.redis.xautoclaim(
+                self.stream, self.group, self.consumer, self.reclaim_idle_ms, "0-0", count=count
+            )
+        except ResponseError as error:
+            await self._recreate_group_if_missing(error)
+            return []
         claimed = [(mid, fields) for mid, fields in answer[1] if fields is not None]
         deliveries = []
         for message_id, fields in claimed:
@@ -68,10 +81,14 @@ class StreamConsumer:
         return deliveries
 
     async def read_new(self, count: int = 1, block_ms: int = 2000) -> list[Delivery]:
-        # redis-py's declared return type does not describe XREADGROUP's answer.
-        answer: Any = await self.redis.xreadgroup(
-            self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms
-        )
+        try:
+            # redis-py's declared return type does not describe XREADGROUP's answer.
+            answer: Any = await self.redis.xreadgroup(
+                self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms
+            )
+        except ResponseError as error:
+            await self._recreate_group_if_missing(error)
+            return []
         if not answer:
             return []
         [(_, messages)] = answer
@@ -85,12 +102,25 @@ class StreamConsumer:
 
     async def keep_alive(self, message_id: str) -> None:
         """Reset the message's idle time, so no one reclaims a job still running."""
-        await self.redis.xclaim(
-            self.stream, self.group, self.consumer, 0, [message_id], justid=True
-        )
+        try:
+            await self.redis.xclaim(
+                self.stream, self.group, self.consumer, 0, [message_id], justid=True
+            )
+        except ResponseError as error:
+            _unless_group_missing(error)
 
     async def ack(self, message_id: str) -> None:
+        # Redis answers 0, not NOGROUP, when the group went with the claim.
         await self.redis.xack(self.stream, self.group, message_id)
+
+    async def _recreate_group_if_missing(self, error: ResponseError) -> None:
+        _unless_group_missing(error)
+        log.warning(
+            "the consumer group is missing (Redis lost its data?); creating it again",
+            stream=self.stream,
+            group=self.group,
+        )
+        await self.ensure_group()
 
     async def dead_letter(self, delivery: Delivery, reason: str) -> None:
         """Copy the message to the dead-letter stream with why, then acknowledge it."""
@@ -102,3 +132,14 @@ class StreamConsumer:
         }
         await self.redis.xadd(self.dead_letter_stream, fields)  # type: ignore[arg-type]
         await self.ack(delivery.message_id)
+
+
+def is_missing_group(error: ResponseError) -> bool:
+    """Redis's answer when the stream or the group does not exist."""
+    return str(error).startswith("NOGROUP")
+
+
+def _unless_group_missing(error: ResponseError) -> None:
+    """Re-raise `error` unless it only says the group is gone."""
+    if not is_missing_group(error):
+        raise error

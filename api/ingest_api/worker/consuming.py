@@ -55,6 +55,7 @@ from ingest_api.worker.failures import (
     Transient,
     classify,
 )
+from ingest_api.worker.health import ReadingHealth
 from ingest_api.worker.objects import ObjectToProcess, ProcessedFile, Stopped, process_object
 
 log = get_logger(__name__)
@@ -386,13 +387,21 @@ class MessageHandler:
 
 
 async def consume(
-    handler: MessageHandler, consumer: StreamConsumer, stopping: asyncio.Event
+    handler: MessageHandler,
+    consumer: StreamConsumer,
+    stopping: asyncio.Event,
+    reading: ReadingHealth,
 ) -> None:
     """One consumer loop: reclaimed messages first, then new ones, until stopped."""
     backoff = 0.5
     while not stopping.is_set():
         try:
-            deliveries = await consumer.reclaim() or await consumer.read_new(block_ms=1000)
+            try:
+                deliveries = await consumer.reclaim() or await consumer.read_new(block_ms=1000)
+            except Exception:
+                reading.read_failed()
+                raise
+            reading.read_succeeded()
             for delivery in deliveries:
                 await handler.handle(delivery)
             backoff = 0.5

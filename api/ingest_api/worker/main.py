@@ -27,7 +27,8 @@ from ingest_api.queue.consumer import StreamConsumer
 from ingest_api.runtime import Runtime
 from ingest_api.worker.collector import tune_for_processing
 from ingest_api.worker.consuming import MessageHandler, consume
-from ingest_api.worker.health import create_health_app
+from ingest_api.worker.health import ReadingHealth, create_health_app
+from ingest_api.worker.recovery import Recovery
 
 CONSUMER_GROUP = "ingest-workers"
 
@@ -67,13 +68,17 @@ async def run_worker(settings: Settings) -> None:
 
     await consumer.ensure_group()
     handler = MessageHandler(runtime, consumer, name=name, hard_stop=hard_stop)
+    reading = ReadingHealth(unhealthy_after=settings.worker_unhealthy_after_seconds)
     loops = [
-        asyncio.create_task(consume(handler, consumer, stopping), name=f"consumer-{i}")
+        asyncio.create_task(consume(handler, consumer, stopping, reading), name=f"consumer-{i}")
         for i in range(settings.worker_concurrency)
     ]
+    recovery = asyncio.create_task(
+        Recovery(runtime, group=CONSUMER_GROUP, name=name).run(stopping), name="recovery"
+    )
     health = EmbeddedServer(
         uvicorn.Config(
-            create_health_app(runtime, lambda: any(not task.done() for task in loops)),
+            create_health_app(runtime, lambda: any(not task.done() for task in loops), reading),
             host=settings.host,
             port=settings.metrics_port,
             log_config=None,
@@ -91,6 +96,7 @@ async def run_worker(settings: Settings) -> None:
         log.warning("grace period over; handing running jobs back", jobs=len(still_running))
         hard_stop.set()
         await asyncio.wait(still_running)
+    await recovery
     health.should_exit = True
     await health_task
     await runtime.close()
