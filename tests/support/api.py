@@ -1,5 +1,7 @@
 """Builders for the API tests: settings for the local stack, users, tokens,
-jobs and uploads, so that each test states only what it is about."""
+jobs and uploads, so that each test states only what it is about. The
+helpers take any httpx client: the application in-process (TestClient) or
+an `ingest-api` process."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from starlette.testclient import TestClient
 
 from ingest_api.core.config import Settings
 
@@ -54,7 +55,7 @@ def wait_for_a_fresh_rate_window(seconds_needed: float = 15.0) -> None:
         time.sleep(left + 0.05)
 
 
-def login(client: TestClient, username: str, password: str) -> dict[str, Any]:
+def login(client: httpx.Client, username: str, password: str) -> dict[str, Any]:
     response = client.post("/v1/auth/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
     tokens: dict[str, Any] = response.json()
@@ -77,13 +78,13 @@ class ApiUser:
         return bearer(self.token)
 
 
-def admin(client: TestClient) -> ApiUser:
+def admin(client: httpx.Client) -> ApiUser:
     tokens = login(client, ADMIN_USERNAME, ADMIN_PASSWORD)
     me = client.get("/v1/users/me", headers=bearer(tokens["access_token"])).json()
     return ApiUser(me["id"], ADMIN_USERNAME, "admin", tokens["access_token"])
 
 
-def make_user(client: TestClient, role: str = "uploader", username: str | None = None) -> ApiUser:
+def make_user(client: httpx.Client, role: str = "uploader", username: str | None = None) -> ApiUser:
     """A new user with `role`, created by the bootstrap admin, logged in."""
     name = username or f"{role}-{uuid.uuid4().hex[:8]}"
     response = client.post(
@@ -106,7 +107,9 @@ def job_request(body: bytes, **overrides: Any) -> dict[str, Any]:
     }
 
 
-def create_job(client: TestClient, user: ApiUser, body: bytes, **overrides: Any) -> dict[str, Any]:
+def create_job(
+    client: httpx.Client, user: ApiUser, body: bytes, **overrides: Any
+) -> dict[str, Any]:
     response = client.post("/v1/jobs", json=job_request(body, **overrides), headers=user.headers)
     assert response.status_code == 201, response.text
     job: dict[str, Any] = response.json()

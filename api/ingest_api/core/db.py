@@ -40,7 +40,7 @@ from tenacity import (
 )
 
 from ingest_api.core.config import Settings
-from ingest_api.core.db_errors import is_timeout, is_unavailable, transient_kind
+from ingest_api.core.db_errors import POSTGRES, is_timeout, is_unavailable, transient_kind
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import DB_RETRIES
@@ -181,18 +181,18 @@ class Database:
             if is_timeout(error):
                 raise DependencyUnavailable(
                     "the database did not answer in time (a statement or lock timeout)",
-                    dependency="postgres",
+                    dependency=POSTGRES,
                 ) from error
             if is_unavailable(error):
                 raise DependencyUnavailable(
-                    "the database is unreachable", dependency="postgres"
+                    "the database is unreachable", dependency=POSTGRES
                 ) from error
             kind = transient_kind(error)
             if kind is not None:  # contention that outlasted every retry
                 raise DependencyUnavailable(
                     f"the database is too busy to complete the request "
                     f"({kind} on each of {self.retry_attempts} attempts)",
-                    dependency="postgres",
+                    dependency=POSTGRES,
                 ) from error
             raise
 

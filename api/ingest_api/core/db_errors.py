@@ -10,6 +10,9 @@ import psycopg.errors
 import sqlalchemy.exc
 from psycopg_pool import PoolTimeout
 
+# The database's name wherever a dependency is named: a 503's `dependency`,
+# readiness checks, metric labels.
+POSTGRES = "postgres"
 # The driver's own connection failures carry no SQLSTATE; the server's say
 # the connection is gone (class 08), the server is shutting down
 # (57P01-57P03) or has no room for another connection (53300).

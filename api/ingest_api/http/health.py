@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ingest_api.core.db_errors import POSTGRES
 from ingest_api.core.metrics import REGISTRY
 from ingest_api.core.readiness import Readiness, checks_text
 from ingest_api.http.problem import problem
@@ -49,7 +50,7 @@ def readiness_of(runtime: Runtime) -> Readiness:
         if reason:
             raise RuntimeError(reason)
 
-    return Readiness({"postgres": database, "redis": runtime.redis.ping, "s3": runtime.store.ping})
+    return Readiness({POSTGRES: database, "redis": runtime.redis.ping, "s3": runtime.store.ping})
 
 
 @router.get("/healthz")

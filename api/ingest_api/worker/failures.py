@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 from redis.exceptions import RedisError
 
-from ingest_api.core.db_errors import is_timeout, is_unavailable, transient_kind
+from ingest_api.core.db_errors import POSTGRES, is_timeout, is_unavailable, transient_kind
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.processing.errors import ProcessingError
 from ingest_api.storage.service import http_status
@@ -63,7 +63,7 @@ def unreachable_dependency(error: BaseException) -> str | None:
     if isinstance(error, DependencyUnavailable):
         return error.dependency
     if transient_kind(error) is not None or is_unavailable(error) or is_timeout(error):
-        return "postgresql"
+        return POSTGRES
     if isinstance(error, RedisError):
         return "redis"
     if isinstance(error, BotoCoreError):  # no connection, a timeout, a stream cut short

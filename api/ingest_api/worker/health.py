@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ingest_api.core.db_errors import POSTGRES
 from ingest_api.core.metrics import REGISTRY
 from ingest_api.core.readiness import Readiness, checks_text
 from ingest_api.runtime import Runtime
@@ -61,7 +62,7 @@ def create_health_app(
     readiness = Readiness(
         {
             "redis": runtime.redis.ping,
-            "postgres": lambda: runtime.db.read(lambda session: session.execute(text("SELECT 1"))),
+            POSTGRES: lambda: runtime.db.read(lambda session: session.execute(text("SELECT 1"))),
         }
     )
 

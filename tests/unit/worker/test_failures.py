@@ -35,10 +35,10 @@ def client_error(status: int, code: str) -> ClientError:
         (client_error(403, "AccessDenied"), Transient("s3")),
         (client_error(400, "InvalidArgument"), Internal()),
         (RedisConnectionError("refused"), Transient("redis")),
-        (psycopg.OperationalError("connection refused"), Transient("postgresql")),
+        (psycopg.OperationalError("connection refused"), Transient("postgres")),
         (
             sqlalchemy.exc.OperationalError("SELECT 1", {}, psycopg.OperationalError("gone")),
-            Transient("postgresql"),
+            Transient("postgres"),
         ),
         (ConnectionResetError("reset"), Transient("network")),
         (psycopg.errors.StringDataRightTruncation("too long"), Internal()),
