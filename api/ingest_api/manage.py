@@ -1,6 +1,11 @@
 """`ingest-admin`: server-side management commands run next to the database.
 
     ingest-admin create-user --username NAME [--role admin] < password
+    ingest-admin purge
+
+`purge` deletes what the retention settings no longer keep (`retention`)
+and prints what it deleted, as one JSON object; the operator runs it as a
+CronJob. It is idempotent: run it as often as you like.
 
 The first admin of a deployment comes from here, or from the bootstrap
 credentials the API reads at start-up (BOOTSTRAP_ADMIN_USERNAME/PASSWORD).
@@ -12,12 +17,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
+from datetime import UTC, datetime
+
+from redis.exceptions import RedisError
 
 from ingest_api.auth.security import hash_password
 from ingest_api.core.config import get_settings
 from ingest_api.core.db import Database
-from ingest_api.core.errors import IngestError
+from ingest_api.core.errors import DependencyUnavailable, IngestError
+from ingest_api.core.logging import configure_logging
+from ingest_api.queue.consumer import CONSUMER_GROUP
+from ingest_api.retention.purge import PurgeReport, purge
+from ingest_api.runtime import Runtime
 from ingest_api.users import service as users
 from ingest_api.users.models import Role
 from ingest_api.users.schemas import UserCreate
@@ -29,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     create = commands.add_parser("create-user", help="create a user; the password comes on stdin")
     create.add_argument("--username", required=True)
     create.add_argument("--role", choices=[role.value for role in Role], default=Role.ADMIN.value)
+    commands.add_parser(
+        "purge", help="delete what the retention settings no longer keep; print what went"
+    )
     return parser
 
 
@@ -45,8 +61,28 @@ async def create_user(username: str, password: str, role: Role) -> str:
     return str(user.id)
 
 
+async def run_purge() -> PurgeReport:
+    runtime = Runtime.from_settings(get_settings())
+    try:
+        return await purge(runtime, group=CONSUMER_GROUP, now=datetime.now(UTC))
+    finally:
+        await runtime.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.command == "purge":
+        settings = get_settings()
+        # Logs on stderr: stdout holds the report alone, for scripts.
+        configure_logging(settings.log_level, settings.effective_log_format)
+        try:
+            report = asyncio.run(run_purge())
+        except DependencyUnavailable as error:
+            sys.exit(f"ingest-admin: purge stopped ({error.dependency}): {error.detail}")
+        except RedisError as error:
+            sys.exit(f"ingest-admin: purge stopped (redis): {error}")
+        print(json.dumps({"deleted": report.as_dict()}))
+        return
     password = sys.stdin.readline().rstrip("\n")
     try:
         # The same rules as the API's own user creation.

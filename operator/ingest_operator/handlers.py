@@ -60,6 +60,7 @@ CHILD_RESOURCES: Final = (
     ("v1", "services"),
     ("apps/v1", "deployments"),
     ("batch/v1", "jobs"),
+    ("batch/v1", "cronjobs"),
     ("policy/v1", "poddisruptionbudgets"),
 )
 OWNED: Final = {naming.LABEL_MANAGED_BY: naming.MANAGED_BY}

@@ -102,12 +102,22 @@ SERVICE: Final = Kind("v1", "Service", "services")
 EVENT: Final = Kind("v1", "Event", "events")
 DEPLOYMENT: Final = Kind("apps/v1", "Deployment", "deployments")
 JOB: Final = Kind("batch/v1", "Job", "jobs")
+CRON_JOB: Final = Kind("batch/v1", "CronJob", "cronjobs")
 POD_DISRUPTION_BUDGET: Final = Kind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets")
 INGEST_SERVICE: Final = Kind(naming.API_VERSION, naming.KIND, "ingestservices")
 
 KINDS: Final[Mapping[str, Kind]] = {
     kind.kind: kind
-    for kind in (SECRET, CONFIG_MAP, SERVICE, EVENT, DEPLOYMENT, JOB, POD_DISRUPTION_BUDGET)
+    for kind in (
+        SECRET,
+        CONFIG_MAP,
+        SERVICE,
+        EVENT,
+        DEPLOYMENT,
+        JOB,
+        CRON_JOB,
+        POD_DISRUPTION_BUDGET,
+    )
 }
 
 

@@ -52,6 +52,7 @@ class Component(StrEnum):
     API = "api"
     WORKER = "worker"
     MIGRATION = "migration"
+    PURGE = "purge"
     CONFIG = "config"
     GENERATED_SECRET = "generated-secret"  # noqa: S105 - a label value
 
@@ -73,6 +74,12 @@ def config_map_name(name: str) -> str:
 def generated_secret_name(name: str) -> str:
     """The Secret that keeps what the operator generated (the JWT key)."""
     return f"{name}-generated"
+
+
+def purge_name(name: str) -> str:
+    """The purge CronJob: at most 52 characters, as a CronJob name must be
+    (its Jobs add 11), which MAX_NAME_LENGTH leaves room for."""
+    return f"{name}-purge"
 
 
 def migration_job_name(name: str, image: str, database_digest: str) -> str:

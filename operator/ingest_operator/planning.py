@@ -26,6 +26,9 @@ ChildKey = tuple[str, str]
 # which keeps each reconciliation to three list calls instead of six.
 PRUNABLE_KINDS: Final = ("Secret", "PodDisruptionBudget", "Job")
 
+# What runs the service's image against its database.
+WAIT_FOR_MIGRATION: Final = frozenset({"Deployment", "CronJob"})
+
 # Waiting for a migration Job: the Job's own watch event says when it ends;
 # this poll, at a steady pace, only covers an event that went missing.
 MIGRATION_POLL_SECONDS: Final = 30.0
@@ -58,11 +61,14 @@ def migration_job(desired: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
 def objects_to_apply(
     desired: Sequence[Mapping[str, Any]], migration: MigrationState
 ) -> list[Mapping[str, Any]]:
-    """What server-side apply sends now: all but the Job, and the Deployments only once
+    """What server-side apply sends now: all but the Job, and what runs the new
+    image against the database (the Deployments, the purge CronJob) only once
     the current migration Job has succeeded (until then they stay as they are)."""
     migrated = migration.phase is MigrationPhase.SUCCEEDED
     return [
-        obj for obj in desired if obj["kind"] != "Job" and (migrated or obj["kind"] != "Deployment")
+        obj
+        for obj in desired
+        if obj["kind"] != "Job" and (migrated or obj["kind"] not in WAIT_FOR_MIGRATION)
     ]
 
 

@@ -18,6 +18,8 @@ from ingest_operator.spec import ContainerResources, IngestServiceSpec, SecretNa
 API_COMMAND: Final = "ingest-api"
 WORKER_COMMAND: Final = "ingest-worker"
 MIGRATION_COMMAND: Final = "ingest-migrate"
+PURGE_COMMAND: Final = "ingest-admin"
+PURGE_ARGS: Final = ("purge",)
 
 # The image's user; any non-zero id works, a fixed one keeps file ownership stable.
 RUN_AS_USER: Final = 10001
@@ -81,6 +83,18 @@ def render_migration_pod_template(spec: IngestServiceSpec, inputs: PodInputs) ->
     # database (its name says which): no checksum, or a rotated Secret would
     # make the Job impossible to apply.
     template = _pod_template(spec, inputs, Component.MIGRATION, container, rolled_by_checksum=False)
+    template["spec"]["restartPolicy"] = "Never"
+    return template
+
+
+def render_purge_pod_template(spec: IngestServiceSpec, inputs: PodInputs) -> dict[str, Any]:
+    container = {
+        **_container("purge", PURGE_COMMAND, spec, spec.resources.api),
+        "args": list(PURGE_ARGS),
+        "env": _env(spec, inputs.name, include_api_only=False),
+    }
+    # Each run reads the settings afresh: nothing to roll.
+    template = _pod_template(spec, inputs, Component.PURGE, container, rolled_by_checksum=False)
     template["spec"]["restartPolicy"] = "Never"
     return template
 

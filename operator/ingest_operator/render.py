@@ -35,6 +35,10 @@ MIN_REPLICAS_FOR_PDB: Final = 2
 # rather than as a rollout that waits forever.
 MIGRATION_DEADLINE_SECONDS: Final = 1800
 MIGRATION_BACKOFF_LIMIT: Final = 2
+# A purge is idempotent and the next run picks up where one stopped: never
+# two at once, no retries within a run, a run cut off well within a day.
+PURGE_DEADLINE_SECONDS: Final = 3600
+PURGE_HISTORY: Final = 3
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ def render_desired_objects(spec: IngestServiceSpec, inputs: RenderInputs) -> lis
         render_api_deployment(spec, inputs),
         render_api_service(spec, inputs),
         render_worker_deployment(spec, inputs),
+        render_purge_cron_job(spec, inputs),
     ]
     if spec.replicas.api >= MIN_REPLICAS_FOR_PDB:
         objects.append(render_pod_disruption_budget(spec, inputs, Component.API))
@@ -216,6 +221,29 @@ def render_migration_job(spec: IngestServiceSpec, inputs: RenderInputs) -> dict[
             "backoffLimit": MIGRATION_BACKOFF_LIMIT,
             "activeDeadlineSeconds": MIGRATION_DEADLINE_SECONDS,
             "template": pods.render_migration_pod_template(spec, _pod_inputs(inputs)),
+        },
+    }
+
+
+def render_purge_cron_job(spec: IngestServiceSpec, inputs: RenderInputs) -> dict[str, Any]:
+    """`ingest-admin purge` on the retention schedule (`spec.retention`)."""
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": _metadata(spec, inputs, naming.purge_name(inputs.owner.name), Component.PURGE),
+        "spec": {
+            "schedule": spec.retention.purge_schedule,
+            "timeZone": "Etc/UTC",
+            "concurrencyPolicy": "Forbid",
+            "successfulJobsHistoryLimit": PURGE_HISTORY,
+            "failedJobsHistoryLimit": PURGE_HISTORY,
+            "jobTemplate": {
+                "spec": {
+                    "backoffLimit": 0,
+                    "activeDeadlineSeconds": PURGE_DEADLINE_SECONDS,
+                    "template": pods.render_purge_pod_template(spec, _pod_inputs(inputs)),
+                }
+            },
         },
     }
 

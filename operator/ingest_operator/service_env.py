@@ -39,6 +39,9 @@ MAX_COMPRESSION_RATIO: Final = "MAX_COMPRESSION_RATIO"
 MAX_LINE_BYTES: Final = "MAX_LINE_BYTES"
 MAX_PROCESSING_SECONDS: Final = "MAX_PROCESSING_SECONDS"
 MAX_JOB_RETRIES: Final = "MAX_JOB_RETRIES"
+RETAIN_UPLOADS_DAYS: Final = "RETAIN_UPLOADS_DAYS"
+RETAIN_RESULTS_DAYS: Final = "RETAIN_RESULTS_DAYS"
+RETAIN_FINISHED_JOBS_DAYS: Final = "RETAIN_FINISHED_JOBS_DAYS"
 BOOTSTRAP_ADMIN_USERNAME: Final = "BOOTSTRAP_ADMIN_USERNAME"
 BOOTSTRAP_ADMIN_PASSWORD: Final = "BOOTSTRAP_ADMIN_PASSWORD"  # noqa: S105 - a variable name
 PORT: Final = "PORT"
@@ -66,6 +69,9 @@ SERVICE_ENV_VARS: Final[frozenset[str]] = frozenset(
         MAX_LINE_BYTES,
         MAX_PROCESSING_SECONDS,
         MAX_JOB_RETRIES,
+        RETAIN_UPLOADS_DAYS,
+        RETAIN_RESULTS_DAYS,
+        RETAIN_FINISHED_JOBS_DAYS,
         BOOTSTRAP_ADMIN_USERNAME,
         BOOTSTRAP_ADMIN_PASSWORD,
         PORT,
@@ -118,6 +124,9 @@ def render_config_data(spec: IngestServiceSpec) -> dict[str, str]:
         MAX_LINE_BYTES: str(spec.processing.max_line_bytes),
         MAX_PROCESSING_SECONDS: str(spec.processing.timeout_seconds),
         MAX_JOB_RETRIES: str(spec.processing.max_retries),
+        RETAIN_UPLOADS_DAYS: str(spec.retention.uploads_days),
+        RETAIN_RESULTS_DAYS: str(spec.retention.results_days),
+        RETAIN_FINISHED_JOBS_DAYS: str(spec.retention.finished_jobs_days),
     }
 
 

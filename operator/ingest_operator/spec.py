@@ -129,6 +129,17 @@ class ProcessingLimits:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long files and finished jobs are kept (the service's RETAIN_*
+    settings), and when the purge CronJob runs."""
+
+    uploads_days: int
+    results_days: int
+    finished_jobs_days: int
+    purge_schedule: str
+
+
+@dataclass(frozen=True)
 class IngestServiceSpec:
     environment: Environment
     image: str
@@ -142,6 +153,7 @@ class IngestServiceSpec:
     cors_origins: tuple[str, ...]
     rate_limit_per_minute: int
     processing: ProcessingLimits
+    retention: Retention
     debug: bool
     log_level: LogLevel
     service: ServiceExposure
@@ -180,6 +192,10 @@ DEFAULT_PROCESSING = ProcessingLimits(
     timeout_seconds=3600,
     max_retries=3,
 )
+DEFAULT_RETENTION = Retention(
+    uploads_days=7, results_days=30, finished_jobs_days=90, purge_schedule="17 3 * * *"
+)
+MAX_RETENTION_DAYS = 36_500
 DEFAULT_DEBUG = False
 DEFAULT_LOG_LEVEL = LogLevel.INFO
 DEFAULT_SERVICE_TYPE = ServiceType.CLUSTER_IP
@@ -214,6 +230,7 @@ def parse_spec(raw: Mapping[str, Any]) -> IngestServiceSpec:
             "requestsPerMinute", DEFAULT_RATE_LIMIT_PER_MINUTE, minimum=1
         ),
         processing=_parse_processing(spec.object_or_empty("processing")),
+        retention=_parse_retention(spec.object_or_empty("retention")),
         debug=spec.boolean("debug", DEFAULT_DEBUG),
         log_level=spec.enum("logLevel", DEFAULT_LOG_LEVEL),
         service=_parse_service(spec.object_or_empty("service")),
@@ -253,6 +270,20 @@ def _parse_processing(processing: Fields) -> ProcessingLimits:
             "timeoutSeconds", default.timeout_seconds, minimum=1, maximum=86_400
         ),
         max_retries=processing.integer("maxRetries", default.max_retries, minimum=0, maximum=100),
+    )
+
+
+def _parse_retention(retention: Fields) -> Retention:
+    default = DEFAULT_RETENTION
+
+    def days(field: str, default_days: int) -> int:
+        return retention.integer(field, default_days, minimum=1, maximum=MAX_RETENTION_DAYS)
+
+    return Retention(
+        uploads_days=days("uploadsDays", default.uploads_days),
+        results_days=days("resultsDays", default.results_days),
+        finished_jobs_days=days("finishedJobsDays", default.finished_jobs_days),
+        purge_schedule=retention.string("purgeSchedule", default.purge_schedule),
     )
 
 

@@ -58,6 +58,7 @@ FAULTS = (
 )
 SOAK_USER, SOAK_PASSWORD = "soak-admin", "soak-admin-password-0123"
 TERMINAL = {"completed", "failed", "cancelled"}
+WORKERS_PAUSED_BEFORE_WIPE = 3.0
 # Every tenth file is hostile.
 HOSTILE_EVERY = 10
 SAMPLES = (JSON_LINES, LOGFMT, SYSLOG_RFC5424, SYSLOG_RFC3164, ACCESS_LOG, PLAIN_TEXT)
@@ -252,20 +253,33 @@ def soak_fleet(settings: Settings, log_dir: Path, *, apis: int = 2, workers: int
     return Fleet(members)
 
 
-def inject(fault: str, fleet: Fleet, rng: random.Random) -> None:
-    """One fault; it is over once what it stopped runs again."""
+def inject(fault: str, fleet: Fleet, rng: random.Random) -> float:
+    """One fault, over once what it stopped runs again; when it struck (wall clock)."""
     if fault.endswith("-sigkill") or fault.endswith("-sigterm"):
         kind, _, signal_name = fault.partition("-")
         member = rng.choice(fleet.named(f"{kind}-"))
-        restarts = member.restarts
+        restarts, struck = member.restarts, time.time()
         fleet.signal(member, signal.SIGKILL if signal_name == "sigkill" else signal.SIGTERM)
         fleet.wait_for(lambda: member.restarts > restarts, timeout=60)
     elif fault == "redis-wipe":
-        local_stack.wipe("redis")
+        # Workers paused first, so that jobs wait in the stream (and one
+        # may be pending) when Redis loses it: what the recovery is for.
+        workers = fleet.named("worker-")
+        for worker in workers:
+            fleet.signal(worker, signal.SIGSTOP)
+        time.sleep(WORKERS_PAUSED_BEFORE_WIPE)
+        struck = time.time()
+        try:
+            local_stack.wipe("redis")
+        finally:
+            for worker in workers:
+                fleet.signal(worker, signal.SIGCONT)
     else:
         component = fault.removesuffix("-restart")
+        struck = time.time()
         local_stack.stop(component)
         local_stack.start(component)
+    return struck
 
 
 def run_soak(
@@ -302,10 +316,9 @@ def run_soak(
             submissions = [pool.submit(submit, n, f) for n, f in enumerate(files)]
             for number, fault in enumerate(faults):
                 time.sleep(max(0.0, started + (number + 1) * fault_every - time.monotonic()))
-                at, since = time.time(), time.monotonic()
-                inject(fault, fleet, rng)
+                at = inject(fault, fleet, rng)
                 fleet.wait_for(fleet.ready, timeout=120)
-                run.faults.append(InjectedFault(fault, at, time.monotonic() - since))
+                run.faults.append(InjectedFault(fault, at, time.time() - at))
             for future in submissions:
                 future.result()
         run.unfinished = wait_for_terminal(urls, list(run.submitted), drain_timeout)

@@ -35,6 +35,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "Deployment": ("apps/v1", "deployments"),
     "ReplicaSet": ("apps/v1", "replicasets"),
     "Job": ("batch/v1", "jobs"),
+    "CronJob": ("batch/v1", "cronjobs"),
     "PodDisruptionBudget": ("policy/v1", "poddisruptionbudgets"),
     "Lease": ("coordination.k8s.io/v1", "leases"),
     "ClusterRole": ("rbac.authorization.k8s.io/v1", "clusterroles"),

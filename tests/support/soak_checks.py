@@ -27,7 +27,8 @@ from tests.support.chaos import InjectedFault, SoakFile, SoakRun
 class FaultRecovery:
     fault: str
     ready_after: float
-    # From the fault to the first job completed once every process was ready.
+    # From the fault to the first job completed once every process was
+    # ready, and (a Redis wipe) to the last job it lost queued again.
     working_after: float
     taken_over: int
 
@@ -155,15 +156,18 @@ def recoveries(
     faults: list[InjectedFault], completed_at: list[float], takeovers_at: list[float]
 ) -> list[FaultRecovery]:
     """Each fault's recovery, from the (sorted) times of completions and of
-    takeovers; a takeover belongs to the last fault before it."""
+    takeovers. Only a Redis wipe loses messages: a takeover belongs to the
+    last wipe before it, whose recovery lasts until its last takeover."""
     found = []
-    ends = [fault.at for fault in faults[1:]] + [float("inf")]
-    for fault, next_fault in zip(faults, ends, strict=True):
+    wipes = [fault.at for fault in faults if fault.name == "redis-wipe"]
+    for fault in faults:
         ready = fault.at + fault.ready_after
         first = bisect.bisect_left(completed_at, ready)
         working = completed_at[first] - fault.at if first < len(completed_at) else float("inf")
-        taken = bisect.bisect_left(takeovers_at, next_fault) - bisect.bisect_left(
-            takeovers_at, fault.at
-        )
-        found.append(FaultRecovery(fault.name, fault.ready_after, working, taken))
+        taken = []
+        if fault.name == "redis-wipe":
+            next_wipe = next((at for at in wipes if at > fault.at), float("inf"))
+            taken = [at for at in takeovers_at if fault.at <= at < next_wipe]
+            working = max([working, *(at - fault.at for at in taken)])
+        found.append(FaultRecovery(fault.name, fault.ready_after, working, len(taken)))
     return found

@@ -138,6 +138,13 @@ class Settings(BaseSettings):
     max_processing_seconds: float = Field(default=3600.0, gt=0)
     max_job_retries: int = Field(default=3, ge=0)
 
+    # Retention (`ingest-admin purge` and the bucket's lifecycle rules, in
+    # `retention`): days uploads and results stay in storage, and days
+    # finished jobs (and jobs never completed) stay with their history.
+    retain_uploads_days: int = Field(default=7, ge=1)
+    retain_results_days: int = Field(default=30, ge=1)
+    retain_finished_jobs_days: int = Field(default=90, ge=1)
+
     host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     port: int = 8000
     metrics_port: int = 9100

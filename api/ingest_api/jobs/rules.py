@@ -28,11 +28,6 @@ class Owned(Protocol):
 OwnedT = TypeVar("OwnedT", bound=Owned)
 
 
-def object_key_for(job_id: uuid.UUID) -> str:
-    """The server chooses the key; the client's filename never reaches it."""
-    return f"uploads/{job_id}"
-
-
 # The roles that may create and change jobs (the others may only read).
 UPLOADER_ROLES = (Role.ADMIN.value, Role.UPLOADER.value)
 

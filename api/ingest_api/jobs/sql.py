@@ -29,13 +29,13 @@ from ingest_api.jobs.rules import (
     IDEMPOTENCY_KEY_TTL,
     UPLOADER_ROLES,
     check_visible,
-    object_key_for,
     request_fingerprint,
     require_uploader,
 )
 from ingest_api.jobs.schemas import JobCreate
 from ingest_api.jobs.states import JobState
 from ingest_api.jobs.transitions import Actor
+from ingest_api.storage.keys import upload_key
 from ingest_api.users.models import Principal
 
 JOB_COLUMNS: Final = tuple(field.name for field in fields(JobRow))
@@ -176,7 +176,7 @@ async def insert_created(
             "size_bytes": new.data.size_bytes,
             "sha256": new.data.sha256,
             "labels": new.data.labels,
-            "object_key": object_key_for(job_id),
+            "object_key": upload_key(job_id),
             "request_id": new.request_id,
         }
         for job_id, new in new_jobs

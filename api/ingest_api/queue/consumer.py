@@ -24,6 +24,9 @@ from redis.exceptions import ResponseError
 
 from ingest_api.core.logging import get_logger
 
+# The group every worker of a service reads the job stream in.
+CONSUMER_GROUP = "ingest-workers"
+
 log = get_logger(__name__)
 
 

@@ -28,7 +28,7 @@ PAGE = 1000
 
 async def promised_job_ids(redis: aioredis.Redis, *, stream: str, group: str) -> set[str]:
     """The job ids named by messages the group will still deliver (as strings)."""
-    last_delivered = await _last_delivered_id(redis, stream=stream, group=group)
+    last_delivered = await last_delivered_id(redis, stream=stream, group=group)
     if last_delivered is None:
         return set()  # no stream: nothing promised
     promised = await _job_ids_after(redis, stream=stream, after=last_delivered)
@@ -36,7 +36,7 @@ async def promised_job_ids(redis: aioredis.Redis, *, stream: str, group: str) ->
     return promised
 
 
-async def _last_delivered_id(redis: aioredis.Redis, *, stream: str, group: str) -> str | None:
+async def last_delivered_id(redis: aioredis.Redis, *, stream: str, group: str) -> str | None:
     """The group's last-delivered id; "0-0" when the group is missing (a
     worker creates it again from the start of the stream); None without a stream."""
     try:

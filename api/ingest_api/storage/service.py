@@ -181,6 +181,34 @@ class ObjectStore:
 
         await self._call(create)
 
+    async def delete(self, keys: list[str]) -> int:
+        """Delete these objects (at most 1,000: one request); how many storage
+        confirmed. A key that does not exist counts as deleted: S3 says so."""
+        if not keys:
+            return 0
+        answer = await self._call(
+            lambda: self.client.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": key} for key in keys], "Quiet": False},
+            )
+        )
+        if answer.get("Errors"):
+            first = answer["Errors"][0]
+            raise DependencyUnavailable(
+                f"storage kept {len(answer['Errors'])} objects ({first.get('Code')})",
+                dependency="s3",
+            )
+        return len(answer.get("Deleted", []))
+
+    async def set_lifecycle(self, configuration: dict[str, Any]) -> None:
+        """Replace the bucket's lifecycle rules (PutBucketLifecycleConfiguration)."""
+        await self._call(
+            lambda: self.client.put_bucket_lifecycle_configuration(
+                Bucket=self.bucket,
+                LifecycleConfiguration=configuration,  # type: ignore[arg-type]
+            )
+        )
+
     async def ping(self) -> None:
         """Raise DependencyUnavailable unless the bucket answers."""
         await self._call(lambda: self.client.head_bucket(Bucket=self.bucket))

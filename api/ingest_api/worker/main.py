@@ -23,14 +23,12 @@ from pydantic import ValidationError
 
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.logging import configure_logging, get_logger
-from ingest_api.queue.consumer import StreamConsumer
+from ingest_api.queue.consumer import CONSUMER_GROUP, StreamConsumer
 from ingest_api.runtime import Runtime
 from ingest_api.worker.collector import tune_for_processing
 from ingest_api.worker.consuming import MessageHandler, consume
 from ingest_api.worker.health import ReadingHealth, create_health_app
 from ingest_api.worker.recovery import Recovery
-
-CONSUMER_GROUP = "ingest-workers"
 
 log = get_logger(__name__)
 

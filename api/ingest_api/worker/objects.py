@@ -27,6 +27,7 @@ from ingest_api.processing import process_stream
 from ingest_api.processing.errors import ProcessingError
 from ingest_api.processing.models import Limits
 from ingest_api.processing.overlapping import BackgroundSink
+from ingest_api.storage.keys import result_key
 from ingest_api.storage.service import ObjectStore, error_code
 
 READ_CHUNK_BYTES = 1024 * 1024
@@ -62,10 +63,6 @@ class ProcessedFile:
     summary: dict[str, Any]
     output_key: str
     output_bytes: int
-
-
-def output_key_for(job_id: uuid.UUID) -> str:
-    return f"results/{job_id}.ndjson.gz"
 
 
 def _chunks(body: Any, should_stop: Callable[[], bool]) -> Iterator[bytes]:
@@ -106,7 +103,7 @@ def process_object(
     """Read the verified upload, write the result next to it, return the summary."""
     started = time.perf_counter()
     body = open_verified(store, upload)
-    output_key = output_key_for(upload.job_id)
+    output_key = result_key(upload.job_id)
     try:
         writer = store.start_multipart(key=output_key, content_type=OUTPUT_CONTENT_TYPE)
         try:

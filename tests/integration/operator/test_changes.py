@@ -246,7 +246,9 @@ def test_deleting_the_resource_lets_the_garbage_collector_remove_the_children(
 ) -> None:
     create_and_roll_out(cluster, namespace, NAME, minimal_spec())
     selector = f"app.kubernetes.io/instance={NAME}"
-    kinds = ("Secret", "ConfigMap", "Service", "Deployment", "Job", "PodDisruptionBudget")
+    kinds = (
+        "Secret", "ConfigMap", "Service", "Deployment", "Job", "CronJob", "PodDisruptionBudget"
+    )  # fmt: skip
     assert all(cluster.list(kind, namespace, selector) for kind in kinds)
 
     cluster.delete("IngestService", namespace, NAME)

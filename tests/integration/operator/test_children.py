@@ -30,7 +30,9 @@ from tests.support.operator import (
 
 NAME = "shop"
 INSTANCE = f"app.kubernetes.io/instance={NAME}"
-CHILD_KINDS = ("Secret", "ConfigMap", "Service", "Deployment", "Job", "PodDisruptionBudget")
+CHILD_KINDS = (
+    "Secret", "ConfigMap", "Service", "Deployment", "Job", "CronJob", "PodDisruptionBudget"
+)  # fmt: skip
 
 
 def spec_with_generated_jwt_and_admin() -> dict[str, Any]:
@@ -76,6 +78,7 @@ def test_a_new_resource_gets_every_child_with_the_expected_content(
         ("Deployment", f"{NAME}-api"),
         ("Deployment", f"{NAME}-worker"),
         ("Job", job["metadata"]["name"]),
+        ("CronJob", f"{NAME}-purge"),
         ("PodDisruptionBudget", f"{NAME}-api"),
         ("PodDisruptionBudget", f"{NAME}-worker"),
     }
@@ -100,6 +103,11 @@ def test_a_new_resource_gets_every_child_with_the_expected_content(
 
     config = children["ConfigMap", f"{NAME}-config"]["data"]
     assert config["ENVIRONMENT"] == "development"
+    assert config["RETAIN_FINISHED_JOBS_DAYS"] == "90"
+    purge = children["CronJob", f"{NAME}-purge"]["spec"]
+    assert purge["schedule"] == "17 3 * * *"
+    (purge_container,) = purge["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert (purge_container["command"], purge_container["args"]) == (["ingest-admin"], ["purge"])
     assert config["S3_BUCKET"] == "ingest-logs"
     assert json.loads(config["CORS_ORIGINS"]) == []
 

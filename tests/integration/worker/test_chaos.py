@@ -27,5 +27,8 @@ def test_every_job_ends_once_and_as_without_faults(settings: Settings, tmp_path:
     assert (report.lost, report.completed_twice, report.differing) == ([], [], [])
     assert report.unknown_jobs == 0
     assert [r.fault for r in report.recoveries] == list(FAULTS)
+    # Jobs waited in the stream Redis lost; the recovery queued them again.
+    [wipe] = [r for r in report.recoveries if r.fault == "redis-wipe"]
+    assert wipe.taken_over > 0
     # Jobs completed again after every fault, the last one included.
     assert report.longest_recovery() < 120

@@ -52,6 +52,7 @@ def pod_templates(children: Children) -> dict[str, dict[str, Any]]:
         "api": children["Deployment", "demo-api"]["spec"]["template"],
         "worker": children["Deployment", "demo-worker"]["spec"]["template"],
         "migration": migration_job(children)["spec"]["template"],
+        "purge": children["CronJob", "demo-purge"]["spec"]["jobTemplate"]["spec"]["template"],
     }
 
 

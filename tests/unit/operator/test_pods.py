@@ -38,12 +38,14 @@ def test_each_workload_gets_the_variables_it_needs() -> None:
         "S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY",
         "JWT_SECRET_KEY", "CORS_ORIGINS", "RATE_LIMIT_PER_MINUTE", "MAX_DECOMPRESSED_BYTES",
         "MAX_COMPRESSION_RATIO", "MAX_LINE_BYTES", "MAX_PROCESSING_SECONDS", "MAX_JOB_RETRIES",
+        "RETAIN_UPLOADS_DAYS", "RETAIN_RESULTS_DAYS", "RETAIN_FINISHED_JOBS_DAYS",
     }  # fmt: skip
     bootstrap = {"BOOTSTRAP_ADMIN_USERNAME", "BOOTSTRAP_ADMIN_PASSWORD"}
 
     assert set(env_by_name(workloads["api"])) == shared | bootstrap | {"PORT"}
     assert set(env_by_name(workloads["worker"])) == shared | {"METRICS_PORT"}
     assert set(env_by_name(workloads["migration"])) == shared
+    assert set(env_by_name(workloads["purge"])) == shared
     assert env_by_name(workloads["api"])["PORT"]["value"] == "8000"
     assert env_by_name(workloads["worker"])["METRICS_PORT"]["value"] == "9100"
 
@@ -117,6 +119,7 @@ def test_each_workload_runs_its_command_from_the_image() -> None:
         "api": (["ingest-api"], IMAGE, "Always"),
         "worker": (["ingest-worker"], IMAGE, "Always"),
         "migration": (["ingest-migrate"], IMAGE, "Always"),
+        "purge": (["ingest-admin"], IMAGE, "Always"),
     }
 
 

@@ -56,6 +56,7 @@ def test_a_minimal_spec_renders_every_child() -> None:
         ("Deployment", "demo-api"),
         ("Service", "demo-api"),
         ("Deployment", "demo-worker"),
+        ("CronJob", "demo-purge"),
         ("PodDisruptionBudget", "demo-api"),
         ("PodDisruptionBudget", "demo-worker"),
     ]
@@ -69,6 +70,7 @@ def test_api_versions_are_the_current_ones() -> None:
         "Job": "batch/v1",
         "Deployment": "apps/v1",
         "Service": "v1",
+        "CronJob": "batch/v1",
         "PodDisruptionBudget": "policy/v1",
     }
 
@@ -189,7 +191,29 @@ def test_the_config_map_holds_the_non_secret_settings() -> None:
         "MAX_LINE_BYTES": "65536",
         "MAX_PROCESSING_SECONDS": "3600",
         "MAX_JOB_RETRIES": "3",
+        "RETAIN_UPLOADS_DAYS": "7",
+        "RETAIN_RESULTS_DAYS": "30",
+        "RETAIN_FINISHED_JOBS_DAYS": "90",
     }
+
+
+def test_the_purge_runs_on_the_retention_schedule_one_run_at_a_time() -> None:
+    raw = {
+        **minimal_spec(),
+        "retention": {"uploadsDays": 2, "resultsDays": 14, "purgeSchedule": "*/30 * * * *"},
+    }
+    children = render_children(raw)
+    cron_job = children["CronJob", "demo-purge"]
+    data = children["ConfigMap", "demo-config"]["data"]
+
+    assert cron_job["spec"]["schedule"] == "*/30 * * * *"
+    assert cron_job["spec"]["concurrencyPolicy"] == "Forbid"
+    job = cron_job["spec"]["jobTemplate"]["spec"]
+    assert job["template"]["spec"]["restartPolicy"] == "Never"
+    assert job["template"]["spec"]["containers"][0]["args"] == ["purge"]
+    assert (data["RETAIN_UPLOADS_DAYS"], data["RETAIN_RESULTS_DAYS"]) == ("2", "14")
+    assert data["RETAIN_FINISHED_JOBS_DAYS"] == "90"
+    assert cron_job["metadata"]["ownerReferences"][0]["kind"] == "IngestService"
 
 
 def test_cors_origins_are_a_json_list() -> None:
