@@ -87,7 +87,7 @@ class JobCreations:
 
     async def _insert(self, new_jobs: Sequence[NewJob]) -> list[Sequence[Any] | None]:
         _CREATION_BATCHES.observe(len(new_jobs))
-        # Ids are drawn for each attempt, as the rest of a retried unit is.
-        return await self._db.run(
-            lambda conn: sql.insert_created(conn, [(uuid.uuid4(), new) for new in new_jobs])
-        )
+        # Ids are drawn once, outside the retried unit: a retry after a commit
+        # whose answer was lost finds its jobs instead of making them again.
+        chosen = [(uuid.uuid4(), new) for new in new_jobs]
+        return await self._db.run(lambda conn: sql.insert_created(conn, chosen))

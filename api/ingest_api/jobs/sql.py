@@ -87,14 +87,23 @@ WITH new AS (
            new.sha256, new.labels, new.object_key, new.request_id, 0
     FROM new JOIN caller ON caller.id = new.owner_id
     WHERE caller.is_active AND caller.role IN ({_UPLOADER_ROLES})
+    ON CONFLICT (id) DO NOTHING
     RETURNING {", ".join(JOB_COLUMNS)}
 ), event AS (
     INSERT INTO job_events (job_id, from_status, to_status, actor, request_id)
     SELECT job.id, NULL, job.status, %(actor_prefix)s || caller.username, job.request_id
     FROM job JOIN caller ON caller.id = job.owner_id
+), made AS (
+    -- This attempt's rows, and those an earlier attempt of the same batch
+    -- committed before its answer was lost (the statement sees them).
+    SELECT * FROM job
+    UNION ALL
+    SELECT {", ".join(JOB_COLUMNS)} FROM jobs
+    WHERE id IN (SELECT id FROM new) AND owner_id IN (SELECT owner_id FROM new)
 )
-SELECT new.id, {_qualified("caller", USER_COLUMNS)}, {_qualified("job", JOB_COLUMNS)}
-FROM new LEFT JOIN caller ON caller.id = new.owner_id LEFT JOIN job ON job.id = new.id
+SELECT new.id, {_qualified("caller", USER_COLUMNS)}, {_qualified("made", JOB_COLUMNS)}
+FROM new LEFT JOIN caller ON caller.id = new.owner_id
+LEFT JOIN made ON made.id = new.id AND made.owner_id = new.owner_id
 """  # noqa: S608
 
 _SELECT_CALLER: Final = f"SELECT {', '.join(USER_COLUMNS)} FROM users WHERE id = %s"  # noqa: S608
@@ -166,7 +175,11 @@ async def insert_created(
     conn: DriverConnection, new_jobs: Sequence[tuple[uuid.UUID, NewJob]]
 ) -> list[Sequence[Any] | None]:
     """Insert each (id, new job) in `created`, with its first event, in one
-    statement. Returns each one's row, in order, for `created_job`."""
+    statement. Returns each one's row, in order, for `created_job`.
+
+    Idempotent for the same ids: run again after an ambiguous failure (the
+    connection lost after the commit, before the answer), it inserts
+    nothing twice and returns the rows the first run made."""
     payload = [
         {
             "id": str(job_id),

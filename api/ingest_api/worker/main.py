@@ -1,5 +1,5 @@
-"""`ingest-worker`: run WORKER_CONCURRENCY consumer loops and the health
-server until SIGTERM or SIGINT.
+"""`ingest-worker`: run WORKER_CONCURRENCY consumer loops, the recovery
+(`worker.recovery`) and the health server until SIGTERM or SIGINT.
 
 Shutdown (Kubernetes sends SIGTERM): stop taking messages at once; give the
 running jobs WORKER_SHUTDOWN_GRACE_SECONDS to finish; then stop them at the
@@ -94,7 +94,10 @@ async def run_worker(settings: Settings) -> None:
         log.warning("grace period over; handing running jobs back", jobs=len(still_running))
         hard_stop.set()
         await asyncio.wait(still_running)
-    await recovery
+    # A round cut short rolls back: each takeover is its own transaction.
+    recovery.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await recovery
     health.should_exit = True
     await health_task
     await runtime.close()

@@ -15,6 +15,7 @@ from ingest_api.core.config import Settings
 from ingest_api.core.db import Database
 from ingest_api.core.errors import DependencyUnavailable, Forbidden, Unauthenticated
 from ingest_api.core.metrics import REGISTRY
+from ingest_api.jobs import sql
 from ingest_api.jobs.creation import JobCreations
 from ingest_api.jobs.models import Job, JobEvent, JobRow
 from ingest_api.jobs.schemas import JobCreate
@@ -130,6 +131,36 @@ def test_a_job_the_database_refuses_fails_alone(settings: Settings) -> None:
     assert isinstance(first, tuple)
     assert isinstance(third, tuple)
     assert stored == ["app.log", "b.log"]
+
+
+def test_a_batch_retried_after_its_commit_was_lost_creates_each_job_once(
+    settings: Settings,
+) -> None:
+    """The review's L11: the connection drops after the INSERT committed and
+    before its answer arrived, so the unit is retried. That moment cannot be
+    produced on demand, so the work raises the driver's error for a lost
+    connection right after its real, committed INSERT (a stand-in for the
+    lost answer); the retry that follows is Database.run's own."""
+
+    async def use(db: Database) -> tuple[list[object], list[tuple[uuid.UUID, str, str, int]]]:
+        ana = await add_user(db, "ana", Role.UPLOADER)
+        chosen = [(uuid.uuid4(), sql.NewJob(owner_id=ana, data=BODY, request_id=None))]
+        attempts: list[int] = []
+
+        async def work(conn: psycopg.AsyncConnection[object]) -> list[object]:
+            rows = await sql.insert_created(conn, chosen)  # type: ignore[arg-type]
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise psycopg.OperationalError("server closed the connection unexpectedly")
+            return list(rows)
+
+        rows = await db.run(work)  # type: ignore[arg-type]
+        return rows, await stored_jobs(db)
+
+    rows, stored = with_database(settings, use)
+    assert len(stored) == 1
+    assert stored[0][1:] == ("app.log", "created", 1)  # one job, one event
+    assert rows[0] is not None  # the retry answers with the job the first try made
 
 
 def test_with_an_idempotency_key_a_creation_returns_the_job_made_before(
