@@ -28,13 +28,13 @@ from ingest_api.auth.throttle import LoginThrottle
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.errors import Conflict, DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
-from ingest_api.http.body_limit import BodyLimitMiddleware
 from ingest_api.http.health import readiness_of, schema_problem, schema_revision
 from ingest_api.http.health import router as health_router
 from ingest_api.http.middleware import RateLimitMiddleware, RequestContextMiddleware
 from ingest_api.http.openapi import install_openapi
 from ingest_api.http.problem import install_problem_handlers
 from ingest_api.http.rate_limit import RateLimiter
+from ingest_api.http.request_limits import RequestLimitsMiddleware
 from ingest_api.jobs.creation import JobCreations
 from ingest_api.jobs.reading import JobReads
 from ingest_api.jobs.router import router as jobs_router
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
 
     install_problem_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(RequestLimitsMiddleware, max_bytes=settings.max_request_body_bytes)
     # Inside CORS, which answers preflights before they are counted.
     app.add_middleware(RateLimitMiddleware)
     if settings.cors_origins:

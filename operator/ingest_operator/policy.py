@@ -78,6 +78,7 @@ def evaluate_policy(
         *_s3_credentials_violations(spec, secrets),
         *_cors_violations(spec),
         *_debug_violations(spec),
+        *_s3_endpoint_violations(spec),
     ]
 
 
@@ -137,4 +138,16 @@ def _cors_violations(spec: IngestServiceSpec) -> list[Violation]:
 def _debug_violations(spec: IngestServiceSpec) -> list[Violation]:
     if spec.debug:
         return [Violation("spec.debug", "must be false in production")]
+    return []
+
+
+def _s3_endpoint_violations(spec: IngestServiceSpec) -> list[Violation]:
+    if spec.s3.endpoint.lower().startswith("http://") and not spec.s3.allow_plain_http:
+        return [
+            Violation(
+                "spec.s3.endpoint",
+                "uses plain HTTP; set spec.s3.allowPlainHttp only for an endpoint inside "
+                "the cluster",
+            )
+        ]
     return []

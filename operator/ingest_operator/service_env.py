@@ -27,6 +27,7 @@ LOG_FORMAT: Final = "LOG_FORMAT"
 DATABASE_URL: Final = "DATABASE_URL"
 REDIS_URL: Final = "REDIS_URL"
 S3_ENDPOINT: Final = "S3_ENDPOINT"
+S3_ALLOW_PLAIN_HTTP: Final = "S3_ALLOW_PLAIN_HTTP"
 S3_REGION: Final = "S3_REGION"
 S3_BUCKET: Final = "S3_BUCKET"
 S3_ACCESS_KEY: Final = "S3_ACCESS_KEY"
@@ -57,6 +58,7 @@ SERVICE_ENV_VARS: Final[frozenset[str]] = frozenset(
         DATABASE_URL,
         REDIS_URL,
         S3_ENDPOINT,
+        S3_ALLOW_PLAIN_HTTP,
         S3_REGION,
         S3_BUCKET,
         S3_ACCESS_KEY,
@@ -115,6 +117,7 @@ def render_config_data(spec: IngestServiceSpec) -> dict[str, str]:
         LOG_LEVEL: spec.log_level.value,
         LOG_FORMAT: CONTAINER_LOG_FORMAT,
         S3_ENDPOINT: spec.s3.endpoint,
+        S3_ALLOW_PLAIN_HTTP: "true" if spec.s3.allow_plain_http else "false",
         S3_REGION: spec.s3.region,
         S3_BUCKET: spec.s3.bucket,
         CORS_ORIGINS: json.dumps(list(spec.cors_origins)),

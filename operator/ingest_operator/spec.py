@@ -101,6 +101,8 @@ class S3Binding:
     bucket: str
     region: str
     credentials_secret_ref: S3CredentialsRef
+    # An http:// endpoint in production: only one inside the cluster.
+    allow_plain_http: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,7 @@ DEFAULT_WORKER_RESOURCES = ContainerResources(
 )
 DEFAULT_URL_KEY = SecretKey("url")
 DEFAULT_S3_REGION = "us-east-1"
+DEFAULT_S3_ALLOW_PLAIN_HTTP = False
 DEFAULT_S3_ACCESS_KEY_KEY = SecretKey("accessKey")
 DEFAULT_S3_SECRET_KEY_KEY = SecretKey("secretKey")
 DEFAULT_JWT_SECRET_KEY_KEY = SecretKey("jwtSecretKey")
@@ -302,6 +305,7 @@ def _parse_s3(s3: Fields) -> S3Binding:
             access_key_key=SecretKey(credentials.string("accessKeyKey", DEFAULT_S3_ACCESS_KEY_KEY)),
             secret_key_key=SecretKey(credentials.string("secretKeyKey", DEFAULT_S3_SECRET_KEY_KEY)),
         ),
+        allow_plain_http=s3.boolean("allowPlainHttp", DEFAULT_S3_ALLOW_PLAIN_HTTP),
     )
 
 

@@ -28,6 +28,10 @@ PASSWORD_HASH = PasswordHash((Argon2Hasher(),))
 _DUMMY_HASH = PASSWORD_HASH.hash("not-a-real-password")
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "type", "jti"]
+# Replicas' clocks differ a little: a token issued by one whose clock runs
+# ahead has an `iat` in another's future, which PyJWT refuses without
+# leeway. Expiry stays exact: `check_unexpired` checks `exp` itself.
+CLOCK_SKEW_SECONDS = 30
 
 
 class TokenType(StrEnum):
@@ -104,6 +108,7 @@ def decode_token(settings: Settings, token: str, *, expected: TokenType) -> Toke
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"require": REQUIRED_CLAIMS},
+            leeway=CLOCK_SKEW_SECONDS,
         )
     except jwt.ExpiredSignatureError as error:
         raise Unauthenticated("the token has expired") from error
@@ -112,7 +117,7 @@ def decode_token(settings: Settings, token: str, *, expected: TokenType) -> Toke
     if payload.get("type") != expected.value:
         raise Unauthenticated(f"a {expected.value} token is required")
     try:
-        return TokenClaims(
+        claims = TokenClaims(
             subject=uuid.UUID(str(payload["sub"])),
             token_type=expected,
             jti=uuid.UUID(str(payload["jti"])),
@@ -120,6 +125,14 @@ def decode_token(settings: Settings, token: str, *, expected: TokenType) -> Toke
         )
     except (ValueError, TypeError) as error:
         raise Unauthenticated("the token's subject or id is malformed") from error
+    check_unexpired(claims)
+    return claims
+
+
+def check_unexpired(claims: TokenClaims, now: datetime | None = None) -> None:
+    """Expired from the second `exp` names, whatever leeway `iat` has."""
+    if claims.expires_at <= (now or datetime.now(UTC)):
+        raise Unauthenticated("the token has expired")
 
 
 class AccessTokens:
@@ -146,8 +159,9 @@ class AccessTokens:
                 self._verified.popitem(last=False)
         else:
             self._verified.move_to_end(token)
-        # As PyJWT decides it: expired from the second `exp` names.
-        if claims.expires_at <= (now or datetime.now(UTC)):
+        try:
+            check_unexpired(claims, now)
+        except Unauthenticated:
             del self._verified[token]
-            raise Unauthenticated("the token has expired")
+            raise
         return claims

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     queue_stream: str = "ingest:jobs"
 
     s3_endpoint: str = "http://localhost:9000"
+    # Over plain HTTP every uploaded file travels in clear: production refuses
+    # an http:// endpoint unless this says it is inside the cluster.
+    s3_allow_plain_http: bool = False
     # Where clients reach the storage, when not where the service does (an
     # in-cluster name vs a public address): presigned URLs are signed for it.
     s3_public_endpoint: str | None = None
@@ -199,6 +202,11 @@ def production_violations(settings: Settings) -> list[str]:
         violations.append("S3_ACCESS_KEY/S3_SECRET_KEY are MinIO's default credentials")
     if settings.debug:
         violations.append("DEBUG is true")
+    if settings.s3_endpoint.lower().startswith("http://") and not settings.s3_allow_plain_http:
+        violations.append(
+            "S3_ENDPOINT uses plain HTTP; set S3_ALLOW_PLAIN_HTTP=true only for an endpoint "
+            "inside the cluster"
+        )
     wide = [entry for entry in settings.trusted_proxies if _is_catch_all(entry)]
     if wide:
         violations.append(

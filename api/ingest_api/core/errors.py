@@ -78,6 +78,16 @@ class PayloadTooLarge(IngestError):
     title = "Request body too large"
 
 
+class HeadersTooLarge(IngestError):
+    code = "headers-too-large"
+    title = "Request headers too large"
+
+
+class UriTooLong(IngestError):
+    code = "uri-too-long"
+    title = "Query string too long"
+
+
 class DependencyUnavailable(IngestError):
     code = "dependency-unavailable"
     title = "Service unavailable"

@@ -104,8 +104,9 @@ class RequestContextMiddleware:
     def _observe(scope: Scope, status: int, seconds: float) -> None:
         method: str = scope["method"]
         route = route_template(scope)
-        HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
-        HTTP_REQUEST_DURATION.labels(method=method, route=route).observe(seconds)
+        label = metric_method(method)
+        HTTP_REQUESTS.labels(method=label, route=route, status=str(status)).inc()
+        HTTP_REQUEST_DURATION.labels(method=label, route=route).observe(seconds)
         fields: dict[str, Any] = {
             "method": method,
             "route": route,
@@ -117,6 +118,23 @@ class RequestContextMiddleware:
             log.debug("request", **fields)
         else:
             log.info("request", **fields)
+
+
+# Methods a metric names; any other (a client may send any token) is "other",
+# so that no client can grow the metrics' label sets.
+METRIC_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def metric_method(method: str) -> str:
+    return method if method in METRIC_METHODS else "other"
+
+
+def app_path(scope: Scope) -> str:
+    """The path within the app: served under a root path (a proxy's prefix),
+    the request's path starts with it, and the routes do not."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 class RateLimitMiddleware:
@@ -132,7 +150,7 @@ class RateLimitMiddleware:
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not app_path(scope).startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         request = Request(scope)

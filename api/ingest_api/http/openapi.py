@@ -46,6 +46,8 @@ DESCRIPTIONS = {
     404: "no such thing, or it is not yours",
     409: "the request clashes with the current state",
     413: "the request body is larger than this API takes",
+    414: "the query string is longer than this API takes",
+    431: "the headers are larger than this API takes",
     422: "the input is not acceptable; `errors` names each field",
     429: "too many requests; wait Retry-After seconds",
     500: "a bug; quote the request id when reporting it",
@@ -114,7 +116,7 @@ def error_statuses(path: str, method: str, operation: Document) -> list[int]:
     if path == "/readyz":
         statuses.add(503)
     if path.startswith("/v1/"):
-        statuses |= {413, 422, 429, 503}
+        statuses |= {413, 414, 422, 429, 431, 503}
         if operation.get("security") or path.startswith("/v1/auth/"):
             statuses.add(401)
         if operation.get("security"):

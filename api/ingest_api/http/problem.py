@@ -29,6 +29,8 @@ STATUS_BY_ERROR: dict[type[errors.IngestError], int] = {
     errors.Conflict: 409,
     errors.InvalidRequest: 422,
     errors.PayloadTooLarge: 413,
+    errors.UriTooLong: 414,
+    errors.HeadersTooLarge: 431,
     errors.RateLimited: 429,
     errors.DependencyUnavailable: 503,
 }

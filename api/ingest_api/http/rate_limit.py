@@ -14,7 +14,11 @@ about a sixth of a job read's CPU, off all but one request in 64.
 Forwarding headers are believed only when the peer is a configured trusted
 proxy. If Redis is unreachable the limiter lets requests through: an outage
 of the limiter must not become an outage of the API (the failure is logged
-and counted).
+and counted). After a failure it does not ask Redis again for
+BREAKER_SECONDS, so that a Redis that does not answer at all (packets
+dropped) costs one request a connect timeout, not every request. Such a
+decision says it was not counted; the login throttle then counts in
+process (`auth.throttle`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ WINDOW_SECONDS = 60
 MAX_LEASE = 64
 # A lease takes at most this fraction of the budget left in the window.
 LEASE_DIVISOR = 10
+# After Redis failed, requests are let through without asking it for this long.
+BREAKER_SECONDS = 5.0
 # Keys whose leases are remembered; past it the oldest are forgotten (their
 # unused budget is lost, never exceeded).
 MAX_LEASED_KEYS = 10_000
@@ -58,6 +64,8 @@ class RateDecision:
     limit: int
     remaining: int
     reset_seconds: int
+    # False when Redis could not be asked: let through, not counted.
+    counted: bool = True
 
 
 @dataclass
@@ -128,6 +136,8 @@ class RateLimiter:
         self.limit = limit_per_minute
         self.trusted_proxies = parse_networks(trusted_proxies)
         self._leases: OrderedDict[str, Lease] = OrderedDict()
+        # time.monotonic() before which Redis is not asked (after a failure).
+        self._redis_skipped_until = 0.0
 
     async def hit(self, key: str, *, now: float | None = None) -> RateDecision:
         """Count one request for `key` in the current window."""
@@ -138,6 +148,15 @@ class RateLimiter:
         # A window's count only grows: once it reached the limit, refusing
         # needs no round trip.
         if lease.unused == 0 and lease.counted < self.limit:
+            uncounted = RateDecision(
+                allowed=True,
+                limit=self.limit,
+                remaining=self.limit,
+                reset_seconds=reset,
+                counted=False,
+            )
+            if time.monotonic() < self._redis_skipped_until:
+                return uncounted
             size = lease_size(self.limit, lease.counted)
             counter = f"ratelimit:{key}:{window}"
             try:
@@ -147,9 +166,8 @@ class RateLimiter:
             except (RedisError, OSError) as error:
                 DEPENDENCY_ERRORS.labels(dependency="redis").inc()
                 log.warning("rate limiter unavailable; allowing the request", error=str(error))
-                return RateDecision(
-                    allowed=True, limit=self.limit, remaining=self.limit, reset_seconds=reset
-                )
+                self._redis_skipped_until = time.monotonic() + BREAKER_SECONDS
+                return uncounted
             lease.counted = max(lease.counted, counted_after)
             lease.unused += granted(self.limit, size=size, counted_after=counted_after)
         allowed = lease.unused > 0

@@ -55,8 +55,10 @@ async def unmoved_jobs(
 ) -> list[JobSeen]:
     """Jobs owed a delivery that have not moved since `since` and have no
     unsent outbox message (that one is still on its way), oldest first."""
-    unsent = select(OutboxMessage.payload["job_id"].astext).where(
-        OutboxMessage.sent_at.is_(None), OutboxMessage.stream == stream
+    job_id = OutboxMessage.payload["job_id"].astext
+    # No NULL may reach NOT IN: one would make it match no job at all.
+    unsent = select(job_id).where(
+        OutboxMessage.sent_at.is_(None), OutboxMessage.stream == stream, job_id.is_not(None)
     )
     rows = await session.execute(
         select(Job.id, Job.status, Job.updated_at)

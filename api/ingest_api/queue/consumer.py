@@ -11,7 +11,7 @@ makes processing idempotent.
 Redis may lose the group (a restart without its data, a flush, an eviction):
 reading then creates it again instead of failing with NOGROUP for ever, and
 renewing or acknowledging a claim the group took with it is a no-op. What
-the lost entries announced is found again by the recovery (`queue.recovery`).
+the lost entries announced is found again by the recovery (`jobs.recovery`).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from ingest_api.app import create_app
 from ingest_api.core.config import Settings
+from tests.support import local_stack
 from tests.support.api import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
@@ -86,3 +87,14 @@ def test_a_token_does_not_move_login_attempts_out_of_the_clients_budget(
         codes = [attempt(client, f"user-{n}", **bearer(token)) for n in range(PER_CLIENT)]
 
     assert codes == [401] * (PER_CLIENT - 1) + [429]
+
+
+def test_while_redis_is_down_each_replica_counts_logins_itself(throttled: Settings) -> None:
+    with TestClient(create_app(throttled), client=("192.0.2.9", 40000)) as client:
+        local_stack.stop("redis")
+        try:
+            codes = [attempt(client, f"user-{n}") for n in range(PER_CLIENT + 1)]
+        finally:
+            local_stack.start("redis")
+
+    assert codes == [401] * PER_CLIENT + [429]

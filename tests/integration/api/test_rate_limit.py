@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from ingest_api.app import create_app
 from ingest_api.core.config import Settings
-from ingest_api.http.rate_limit import RateLimiter
+from ingest_api.http.rate_limit import RateDecision, RateLimiter
 from tests.support.api import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
@@ -146,3 +146,28 @@ def test_replicas_leasing_budget_admit_exactly_the_limit_in_few_round_trips(
     assert not any(allowed[limit + 30 :])  # the tail past the shared budget is refused
     # Leases while budget is left, then one call per replica to learn it is spent.
     assert len(calls) < limit / 4
+
+
+def test_after_redis_fails_the_limiter_lets_requests_through_without_asking_again() -> None:
+    """Review L6: a Redis that cannot be reached costs one request its
+    timeout, not every request (here: nothing listens on port 1)."""
+    calls: list[int] = []
+
+    async def run() -> list[RateDecision]:
+        client = aioredis.Redis.from_url("redis://127.0.0.1:1/0")
+        limiter = RateLimiter(client, limit_per_minute=100, trusted_proxies=[])
+        take = limiter.take_lease
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            return await take(*args, **kwargs)
+
+        limiter.take_lease = counted  # type: ignore[method-assign]
+        try:
+            return [await limiter.hit(f"key-{n}") for n in range(20)]
+        finally:
+            await client.aclose()
+
+    decisions = asyncio.run(run())
+    assert all(decision.allowed and not decision.counted for decision in decisions)
+    assert len(calls) == 1

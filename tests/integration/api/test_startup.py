@@ -34,6 +34,7 @@ def test_production_refuses_every_unsafe_setting_at_once(settings: Settings) -> 
         "CORS_ORIGINS allows every origin",
         "MinIO's default credentials",
         "DEBUG is true",
+        "S3_ENDPOINT uses plain HTTP",
         "TRUSTED_PROXIES trusts whole internet ranges (0.0.0.0/0)",
         "BOOTSTRAP_ADMIN_PASSWORD is shorter than 12 characters",
     ):
@@ -52,6 +53,8 @@ def test_production_with_safe_settings_passes_the_check(
         "ENVIRONMENT": "production",
         "S3_ACCESS_KEY": "a-real-access-key",
         "S3_SECRET_KEY": "a-real-secret-key-of-some-length",
+        # The local MinIO listens on plain HTTP, as one inside a cluster may.
+        "S3_ALLOW_PLAIN_HTTP": "true",
         "DATABASE_URL": database_url,
     }
     result = run_command("ingest-api", env, timeout=30)

@@ -63,6 +63,12 @@ BREAKERS: dict[str, Breaker] = {
     "|| !self.image.endsWith(':latest')": _spec(
         lambda: production_spec(image="registry.example.com/ingest-api:latest")
     ),
+    "self.environment != 'production' || !self.s3.endpoint.startsWith('http://') "
+    "|| (has(self.s3.allowPlainHttp) && self.s3.allowPlainHttp)": _spec(
+        lambda: production_spec(
+            s3={**production_spec()["s3"], "endpoint": "http://minio.example.com:9000"}
+        )
+    ),
     "self.matches('@sha256:[a-f0-9]{64}$') "
     "|| self.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$')": _image(
         "registry.example.com/ingest-api"

@@ -161,6 +161,26 @@ def test_replicas_recovering_at_once_take_each_lost_job_over_once(
     assert sorted(count for _, count in per_job) == [2] * len(jobs)
 
 
+def test_an_unsent_message_naming_no_job_does_not_hide_lost_ones(
+    settings: Settings, submit: Submit
+) -> None:
+    quick = settings.model_copy(update={"worker_recovery_after_seconds": 1})
+    jobs = [submit(json_lines(3)) for _ in range(2)]
+    wait_until_relayed(quick, jobs)
+    lose_the_stream(quick)
+    with psycopg.connect(quick.database_url) as conn:
+        conn.execute(
+            'INSERT INTO outbox (stream, payload) VALUES (%s, \'{"attempt": "1"}\')',
+            (quick.queue_stream,),
+        )
+        conn.commit()
+        # Held locked from here, so that the relay (SKIP LOCKED) leaves it unsent.
+        conn.execute("SELECT id FROM outbox WHERE sent_at IS NULL FOR UPDATE")
+        taken = run_recoveries(quick, replicas=1)
+
+    assert taken == [len(jobs)]
+
+
 def test_a_job_lost_too_often_fails_as_lost_repeatedly(settings: Settings, submit: Submit) -> None:
     quick = settings.model_copy(
         update={"worker_recovery_after_seconds": 1, "worker_max_deliveries": 2}

@@ -15,6 +15,7 @@ from ingest_api.core.config import (
 
 SAFE = {
     "jwt_secret_key": "x" * 32,
+    "s3_endpoint": "https://s3.example.com",
     "s3_access_key": "access-key",
     "s3_secret_key": "secret-key-value",
     "cors_origins": ["https://app.example.com"],
@@ -54,6 +55,11 @@ def test_safe_settings_have_no_violations() -> None:
         ),
         ({"debug": True}, "DEBUG is true"),
         (
+            {"s3_endpoint": "http://minio.example.com:9000"},
+            "S3_ENDPOINT uses plain HTTP; set S3_ALLOW_PLAIN_HTTP=true only for an endpoint "
+            "inside the cluster",
+        ),
+        (
             {"trusted_proxies": ["10.0.0.0/8", "0.0.0.0/0"]},
             "TRUSTED_PROXIES trusts whole internet ranges (0.0.0.0/0): "
             "any client could choose its address for the rate limits",
@@ -78,6 +84,11 @@ def test_safe_settings_have_no_violations() -> None:
 )
 def test_each_unsafe_value_is_one_violation(override: dict[str, object], violation: str) -> None:
     assert production_violations(settings(**{**SAFE, **override})) == [violation]
+
+
+def test_a_plain_http_endpoint_passes_when_it_is_said_to_be_in_the_cluster() -> None:
+    in_cluster = {"s3_endpoint": "http://minio.storage.svc:9000", "s3_allow_plain_http": True}
+    assert production_violations(settings(**{**SAFE, **in_cluster})) == []
 
 
 def test_length_is_counted_in_bytes() -> None:

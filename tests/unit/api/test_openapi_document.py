@@ -47,15 +47,29 @@ def test_the_allowed_content_types_are_an_enum() -> None:
     assert content_type["enum"] == SETTINGS.allowed_content_types
 
 
+# The request size limits every /v1 operation may answer (body, query).
+LIMITS = (413, 414)
+
+
 @pytest.mark.parametrize(
     ("path", "method", "secured", "expected"),
     [
         ("/healthz", "get", False, [500]),
         ("/readyz", "get", False, [500, 503]),
-        ("/v1/auth/token", "post", False, [400, 401, 413, 422, 429, 500, 503]),
-        ("/v1/jobs", "get", True, [401, 403, 413, 422, 429, 500, 503]),
-        ("/v1/jobs/{job_id}/result", "get", True, [401, 403, 404, 409, 413, 422, 429, 500, 503]),
-        ("/v1/jobs/{job_id}/cancel", "post", True, [401, 403, 404, 409, 413, 422, 429, 500, 503]),
+        ("/v1/auth/token", "post", False, [400, 401, *LIMITS, 422, 429, 431, 500, 503]),
+        ("/v1/jobs", "get", True, [401, 403, *LIMITS, 422, 429, 431, 500, 503]),
+        (
+            "/v1/jobs/{job_id}/result",
+            "get",
+            True,
+            [401, 403, 404, 409, *LIMITS, 422, 429, 431, 500, 503],
+        ),
+        (
+            "/v1/jobs/{job_id}/cancel",
+            "post",
+            True,
+            [401, 403, 404, 409, *LIMITS, 422, 429, 431, 500, 503],
+        ),
     ],
 )
 def test_error_statuses_follow_where_errors_come_from(

@@ -51,6 +51,29 @@ def test_expired_tokens_are_refused() -> None:
         decode_token(SETTINGS, token, expected=TokenType.ACCESS)
 
 
+def test_a_token_from_a_replica_whose_clock_runs_ahead_is_accepted() -> None:
+    """Review L8: another replica's `iat` may lie a few seconds in our future."""
+    ahead = datetime.now(UTC) + timedelta(seconds=10)
+    token, _ = encode_token(SETTINGS, subject=uuid.uuid4(), token_type=TokenType.ACCESS, now=ahead)
+    assert decode_token(SETTINGS, token, expected=TokenType.ACCESS).token_type is TokenType.ACCESS
+    far = datetime.now(UTC) + timedelta(minutes=5)
+    token, _ = encode_token(SETTINGS, subject=uuid.uuid4(), token_type=TokenType.ACCESS, now=far)
+    with pytest.raises(Unauthenticated, match="not yet valid"):
+        decode_token(SETTINGS, token, expected=TokenType.ACCESS)
+
+
+def test_the_leeway_does_not_extend_expiry() -> None:
+    ttls = {
+        TokenType.ACCESS: SETTINGS.access_token_ttl_seconds,
+        TokenType.REFRESH: SETTINGS.refresh_token_ttl_seconds,
+    }
+    for token_type, ttl in ttls.items():
+        issued = datetime.now(UTC) - timedelta(seconds=ttl + 5)
+        token, _ = encode_token(SETTINGS, subject=uuid.uuid4(), token_type=token_type, now=issued)
+        with pytest.raises(Unauthenticated, match="expired"):
+            decode_token(SETTINGS, token, expected=token_type)
+
+
 @pytest.mark.parametrize("missing", ["exp", "iat", "iss", "aud", "sub", "jti"])
 def test_every_required_claim_is_required(missing: str) -> None:
     now = datetime.now(UTC)

@@ -35,7 +35,8 @@ def test_each_workload_gets_the_variables_it_needs() -> None:
     workloads = pod_templates(render_children(spec_with_every_reference()))
     shared = {
         "ENVIRONMENT", "DEBUG", "LOG_LEVEL", "LOG_FORMAT", "DATABASE_URL", "REDIS_URL",
-        "S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY", "S3_SECRET_KEY",
+        "S3_ENDPOINT", "S3_ALLOW_PLAIN_HTTP", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY",
+        "S3_SECRET_KEY",
         "JWT_SECRET_KEY", "CORS_ORIGINS", "RATE_LIMIT_PER_MINUTE", "MAX_DECOMPRESSED_BYTES",
         "MAX_COMPRESSION_RATIO", "MAX_LINE_BYTES", "MAX_PROCESSING_SECONDS", "MAX_JOB_RETRIES",
         "RETAIN_UPLOADS_DAYS", "RETAIN_RESULTS_DAYS", "RETAIN_FINISHED_JOBS_DAYS",

@@ -129,6 +129,18 @@ def test_debug_is_refused() -> None:
     ]
 
 
+def test_a_plain_http_endpoint_is_refused_unless_said_to_be_in_the_cluster() -> None:
+    """The service's own check (S3_ALLOW_PLAIN_HTTP), mirrored."""
+    plain = production_spec()
+    plain["s3"]["endpoint"] = "http://minio.storage.svc:9000"
+    violations = _violations(plain, COMPLIANT_SECRETS)
+    assert [v.field for v in violations] == ["spec.s3.endpoint"]
+    assert "allowPlainHttp" in violations[0].message
+
+    plain["s3"]["allowPlainHttp"] = True
+    assert _violations(plain, COMPLIANT_SECRETS) == []
+
+
 def test_every_violation_is_listed_at_once() -> None:
     raw = production_spec(debug=True, cors={"origins": ["*"]})
     secrets = SecretValues("change-me", "minioadmin", "minioadmin")

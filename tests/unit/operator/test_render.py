@@ -182,6 +182,7 @@ def test_the_config_map_holds_the_non_secret_settings() -> None:
         "LOG_LEVEL": "info",
         "LOG_FORMAT": "json",
         "S3_ENDPOINT": "https://s3.example.com",
+        "S3_ALLOW_PLAIN_HTTP": "false",
         "S3_REGION": "us-east-1",
         "S3_BUCKET": "ingest-logs",
         "CORS_ORIGINS": "[]",

@@ -1,5 +1,6 @@
-"""Bodies larger than the API takes are refused (413, problem+json) before
-anything parses them, with or without a token, declared or streamed."""
+"""Requests larger than the API takes are refused (problem+json) before
+anything parses them, with or without a token: bodies declared or streamed
+(413), headers (431), query strings (414)."""
 
 from __future__ import annotations
 
@@ -68,3 +69,20 @@ def test_a_body_within_the_limit_is_read_as_usual(server: ServerProcess) -> None
         json={"refresh_token": "x" * (LIMIT // 2)},
     )
     assert answer.status_code == 401
+
+
+def test_headers_over_the_limit_are_refused_before_any_token_is_read(
+    server: ServerProcess,
+) -> None:
+    padding = {f"X-Padding-{n}": "p" * 1000 for n in range(40)}  # about 40 KiB
+    answer = httpx.get(f"{server.url}/v1/jobs", headers=padding)
+    assert answer.status_code == 431
+    assert answer.json()["type"].endswith("/headers-too-large")
+
+
+def test_a_query_string_over_the_limit_is_refused(server: ServerProcess) -> None:
+    answer = httpx.get(f"{server.url}/v1/jobs", params={"label": "a=" + "b" * 9000})
+    assert answer.status_code == 414
+    assert answer.json()["type"].endswith("/uri-too-long")
+    # Under the limits, the same request goes on to be judged on its merits.
+    assert httpx.get(f"{server.url}/v1/jobs", params={"label": "a=b"}).status_code == 401
