@@ -21,6 +21,8 @@ from ingest_operator.spec import IngestServiceSpec
 # HS256 needs a key at least as long as its output (RFC 7518 section 3.2);
 # the service refuses shorter ones in production too.
 MIN_JWT_SECRET_BYTES: Final = 32
+# As the service: "a" * 32 or "changeme" * 4 are long and still guessable.
+MIN_JWT_SECRET_DISTINCT_CHARACTERS: Final = 10
 
 # Keys people copy from examples. Compared after lower-casing and trimming;
 # the first is the service's own development default, long enough to pass the
@@ -103,6 +105,14 @@ def _jwt_secret_violations(spec: IngestServiceSpec, jwt_secret_key: str) -> list
                 f"{MIN_JWT_SECRET_BYTES} random bytes",
             )
         ]
+    if len(set(jwt_secret_key)) < MIN_JWT_SECRET_DISTINCT_CHARACTERS:
+        return [
+            Violation(
+                field,
+                f"{where} has fewer than {MIN_JWT_SECRET_DISTINCT_CHARACTERS} distinct "
+                "characters: it is not random",
+            )
+        ]
     return []
 
 
@@ -130,9 +140,19 @@ def _s3_credentials_violations(spec: IngestServiceSpec, secrets: SecretValues) -
 
 
 def _cors_violations(spec: IngestServiceSpec) -> list[Violation]:
+    violations = []
     if ANY_ORIGIN in spec.cors_origins:
-        return [Violation("spec.cors.origins", 'allows every origin ("*")')]
-    return []
+        violations.append(Violation("spec.cors.origins", 'allows every origin ("*")'))
+    unsafe = [o for o in spec.cors_origins if o == "null" or o.startswith("http://")]
+    if unsafe:
+        violations.append(
+            Violation(
+                "spec.cors.origins",
+                f"allows origins a page can fake or read in clear ({', '.join(unsafe)}): "
+                "use https:// origins",
+            )
+        )
+    return violations
 
 
 def _debug_violations(spec: IngestServiceSpec) -> list[Violation]:

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
+from ingest_api.core import config
 from ingest_api.core.config import Environment, Settings
+from ingest_operator import policy
 from ingest_operator.service_env import SERVICE_ENV_VARS, render_config_data
 from ingest_operator.spec import parse_spec
 from tests.support.ingest_service_builders import production_spec
@@ -27,7 +29,7 @@ def test_the_rendered_production_configuration_loads_in_the_service(
         "REDIS_URL": "redis://redis:6379/0",
         "S3_ACCESS_KEY": "a-real-access-key",
         "S3_SECRET_KEY": "a-real-secret-key-value",
-        "JWT_SECRET_KEY": "k" * 48,
+        "JWT_SECRET_KEY": "k7Qz2vXr9LmPq4Wn8TyB3cHd6FgJ1sAe",
     }
     assert set(config) | set(secrets) <= SERVICE_ENV_VARS
 
@@ -42,3 +44,10 @@ def test_the_rendered_production_configuration_loads_in_the_service(
     assert settings.max_compression_ratio == int(config["MAX_COMPRESSION_RATIO"])
     assert settings.max_processing_seconds == int(config["MAX_PROCESSING_SECONDS"])
     assert settings.max_job_retries == int(config["MAX_JOB_RETRIES"])
+
+
+def test_the_service_and_the_operator_know_the_same_well_known_jwt_keys() -> None:
+    """One list in two packages that share no code: kept equal here."""
+    assert config.WELL_KNOWN_JWT_SECRETS == policy.WELL_KNOWN_JWT_SECRETS
+    assert config.MIN_JWT_SECRET_BYTES == policy.MIN_JWT_SECRET_BYTES
+    assert config.MIN_JWT_SECRET_DISTINCT_CHARACTERS == policy.MIN_JWT_SECRET_DISTINCT_CHARACTERS

@@ -22,6 +22,28 @@ MINIO_DEFAULT_ACCESS_KEY = "minioadmin"
 MINIO_DEFAULT_SECRET_KEY = "minioadmin"  # noqa: S105 - MinIO's well-known default, refused in production
 # HS256 needs a key at least as long as its output (RFC 7518 §3.2).
 MIN_JWT_SECRET_BYTES = 32
+# "a" * 32 or "changeme" * 4 are long enough and still guessable; a random
+# key of 32 bytes or more, hex or base64, holds far more distinct characters.
+MIN_JWT_SECRET_DISTINCT_CHARACTERS = 10
+# Keys people copy from examples, compared after lower-casing and trimming;
+# the operator refuses the same (a contract test keeps the lists equal).
+WELL_KNOWN_JWT_SECRETS = frozenset(
+    {
+        DEFAULT_JWT_SECRET_KEY,
+        "change-me",
+        "changeme",
+        "change_me",
+        "changethis",
+        "secret",
+        "secret-key",
+        "secretkey",
+        "supersecret",
+        "dev-secret",
+        "jwt-secret",
+        "your-secret-key",
+        "your-256-bit-secret",
+    }
+)
 # The shortest password the API lets an admin set; the bootstrap admin's too.
 MIN_PASSWORD_CHARS = 12
 # A trusted-proxy network wider than this (fewer prefix bits) trusts clients
@@ -175,6 +197,15 @@ class Settings(BaseSettings):
             violations = production_violations(self)
             if violations:
                 raise ValueError("refusing to start in production: " + "; ".join(violations))
+        elif (
+            # Staging is reachable too: a public key lets anyone forge an admin's token.
+            self.environment is Environment.STAGING
+            and self.jwt_secret_key.strip().lower() in WELL_KNOWN_JWT_SECRETS
+        ):
+            raise ValueError(
+                "refusing to start in staging: JWT_SECRET_KEY is the default value or a "
+                "well-known one (anyone could sign tokens); set a random key"
+            )
         return self
 
     @property
@@ -189,12 +220,15 @@ class Settings(BaseSettings):
 def production_violations(settings: Settings) -> list[str]:
     """Every reason these settings are unsafe for production (pure)."""
     violations: list[str] = []
-    if settings.jwt_secret_key == DEFAULT_JWT_SECRET_KEY:
-        violations.append("JWT_SECRET_KEY is the default value")
-    elif len(settings.jwt_secret_key.encode()) < MIN_JWT_SECRET_BYTES:
-        violations.append(f"JWT_SECRET_KEY is shorter than {MIN_JWT_SECRET_BYTES} bytes")
+    violations += jwt_secret_violations(settings.jwt_secret_key)
     if "*" in settings.cors_origins:
         violations.append("CORS_ORIGINS allows every origin ('*')")
+    unsafe_origins = [o for o in settings.cors_origins if o == "null" or o.startswith("http://")]
+    if unsafe_origins:
+        violations.append(
+            f"CORS_ORIGINS allows origins a page can fake or read in clear "
+            f"({', '.join(unsafe_origins)}): use https:// origins"
+        )
     if (
         settings.s3_access_key == MINIO_DEFAULT_ACCESS_KEY
         or settings.s3_secret_key == MINIO_DEFAULT_SECRET_KEY
@@ -222,6 +256,20 @@ def production_violations(settings: Settings) -> list[str]:
             "or the user name"
         )
     return violations
+
+
+def jwt_secret_violations(key: str) -> list[str]:
+    """Why `key` is no key to sign production tokens with, if it is not (pure)."""
+    if key.strip().lower() in WELL_KNOWN_JWT_SECRETS:
+        return ["JWT_SECRET_KEY is the default value or a well-known one"]
+    if len(key.encode()) < MIN_JWT_SECRET_BYTES:
+        return [f"JWT_SECRET_KEY is shorter than {MIN_JWT_SECRET_BYTES} bytes"]
+    if len(set(key)) < MIN_JWT_SECRET_DISTINCT_CHARACTERS:
+        return [
+            f"JWT_SECRET_KEY has fewer than {MIN_JWT_SECRET_DISTINCT_CHARACTERS} distinct "
+            "characters: it is not random"
+        ]
+    return []
 
 
 def _is_catch_all(entry: str) -> bool:

@@ -13,8 +13,9 @@ from ingest_api.core.config import (
     production_violations,
 )
 
+RANDOM_KEY = "k7Qz2vXr9LmPq4Wn8TyB3cHd6FgJ1sAe"
 SAFE = {
-    "jwt_secret_key": "x" * 32,
+    "jwt_secret_key": RANDOM_KEY,
     "s3_endpoint": "https://s3.example.com",
     "s3_access_key": "access-key",
     "s3_secret_key": "secret-key-value",
@@ -42,8 +43,24 @@ def test_safe_settings_have_no_violations() -> None:
 @pytest.mark.parametrize(
     ("override", "violation"),
     [
-        ({"jwt_secret_key": DEFAULT_JWT_SECRET_KEY}, "JWT_SECRET_KEY is the default value"),
-        ({"jwt_secret_key": "x" * 31}, "JWT_SECRET_KEY is shorter than 32 bytes"),
+        (
+            {"jwt_secret_key": DEFAULT_JWT_SECRET_KEY},
+            "JWT_SECRET_KEY is the default value or a well-known one",
+        ),
+        (
+            {"jwt_secret_key": f"  {DEFAULT_JWT_SECRET_KEY.upper()} "},
+            "JWT_SECRET_KEY is the default value or a well-known one",
+        ),
+        ({"jwt_secret_key": RANDOM_KEY[:31]}, "JWT_SECRET_KEY is shorter than 32 bytes"),
+        (
+            {"jwt_secret_key": "changeme" * 4},
+            "JWT_SECRET_KEY has fewer than 10 distinct characters: it is not random",
+        ),
+        (
+            {"cors_origins": ["https://a.example", "null", "http://b.example"]},
+            "CORS_ORIGINS allows origins a page can fake or read in clear "
+            "(null, http://b.example): use https:// origins",
+        ),
         ({"cors_origins": ["https://a.example", "*"]}, "CORS_ORIGINS allows every origin ('*')"),
         (
             {"s3_access_key": "minioadmin"},
@@ -93,7 +110,15 @@ def test_a_plain_http_endpoint_passes_when_it_is_said_to_be_in_the_cluster() -> 
 
 def test_length_is_counted_in_bytes() -> None:
     # 11 three-byte characters: 33 bytes, though only 11 characters.
-    assert production_violations(settings(**{**SAFE, "jwt_secret_key": "€" * 11})) == []
+    key = "€₹₩₪₫₭₮₯₰₱₲"
+    assert production_violations(settings(**{**SAFE, "jwt_secret_key": key})) == []
+
+
+def test_staging_refuses_a_well_known_jwt_key() -> None:
+    """Review M5.2: the placeholder signs tokens anyone can forge."""
+    with pytest.raises(ValidationError, match="refusing to start in staging"):
+        settings(environment="staging")
+    assert settings(environment="staging", jwt_secret_key=RANDOM_KEY).jwt_secret_key
 
 
 def test_production_refuses_to_load_and_lists_every_violation() -> None:
@@ -121,7 +146,8 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_log_format_defaults_by_environment() -> None:
     assert settings().effective_log_format is LogFormat.CONSOLE
-    assert settings(environment="staging").effective_log_format is LogFormat.JSON
+    staging = settings(environment="staging", jwt_secret_key=RANDOM_KEY)
+    assert staging.effective_log_format is LogFormat.JSON
     assert settings(log_format="json").effective_log_format is LogFormat.JSON
 
 

@@ -58,7 +58,10 @@ def test_a_compliant_production_spec_has_no_violation() -> None:
         "development-only-jwt-secret-change-me-in-production",
         "a" * 31,
         # 16 characters, 32 bytes in UTF-8 would pass; 31 bytes must not.
-        "é" * 15 + "x",
+        "éèêëàâäôöûüçñíó" + "x",
+        # Long enough, and not random.
+        "a" * 32,
+        "changeme" * 4,
     ],
 )
 def test_a_default_or_weak_jwt_key_is_refused(weak: str) -> None:
@@ -68,7 +71,7 @@ def test_a_default_or_weak_jwt_key_is_refused(weak: str) -> None:
     assert repr(JWT_SECRET) in violations[0].message
 
 
-@pytest.mark.parametrize("strong", ["a" * 32, "é" * 16, STRONG_JWT_VALUE])
+@pytest.mark.parametrize("strong", ["éèêëàâäôöûüçñíóú", STRONG_JWT_VALUE])
 def test_a_jwt_key_of_32_bytes_or_more_is_accepted(strong: str) -> None:
     assert _violations(production_spec(), _secrets(jwt_secret_key=strong)) == []
 
