@@ -182,7 +182,8 @@ def main() -> None:
             measure(name, url, script, args.seconds, args.connections, pid)
             for name, url, script in cases
         ]
-        batches = job_batches(server.url)
+        assert server.metrics_url is not None
+        batches = job_batches(server.metrics_url)
         waiting = {
             how: following_clients(
                 server.url, token, job["id"], long_poll=how == "long poll", pid=pid
@@ -308,11 +309,11 @@ class login_flood:  # noqa: N801 - used as a context manager, like a function
         self.stats.p50_ms = durations[len(durations) // 2] * 1000 if durations else 0.0
 
 
-def job_batches(url: str) -> dict[str, tuple[float, float]]:
+def job_batches(metrics_url: str) -> dict[str, tuple[float, float]]:
     """For each operation (create, read): the statements the API ran, and how
     many requests they served."""
     batches: dict[str, tuple[float, float]] = {}
-    for family in text_string_to_metric_families(httpx.get(f"{url}/metrics").text):
+    for family in text_string_to_metric_families(httpx.get(metrics_url).text):
         if family.name != "ingest_job_batch_size":
             continue
         for sample in family.samples:

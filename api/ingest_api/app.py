@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
+from prometheus_client import start_http_server
 from pydantic import ValidationError
 
 from ingest_api import __version__
@@ -28,6 +29,7 @@ from ingest_api.auth.throttle import LoginThrottle
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.errors import Conflict, DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
+from ingest_api.core.metrics import REGISTRY
 from ingest_api.http.health import readiness_of, schema_problem, schema_revision
 from ingest_api.http.health import router as health_router
 from ingest_api.http.middleware import RateLimitMiddleware, RequestContextMiddleware
@@ -119,7 +121,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         description="Upload log files straight to object storage and follow their processing jobs.",
         lifespan=lifespan,
         debug=False,  # never leak tracebacks, even with DEBUG on
-        # Metrics are Prometheus', at /metrics. FastAPI's own OpenTelemetry
+        # Metrics are Prometheus', on METRICS_PORT. FastAPI's own OpenTelemetry
         # hooks would otherwise look for a configured provider on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
@@ -200,6 +202,9 @@ def main() -> None:
     settings = load_settings()
     configure_logging(settings.log_level, settings.effective_log_format)
     preflight(settings)
+    # Metrics on a port of their own (a thread of prometheus_client's): the
+    # Service routes clients to PORT only, so /metrics is never public.
+    start_http_server(settings.metrics_port, addr=settings.host, registry=REGISTRY)
     uvicorn.run(
         create_app(settings),
         host=settings.host,

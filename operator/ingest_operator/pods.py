@@ -47,10 +47,15 @@ class PodInputs:
 def render_api_pod_template(spec: IngestServiceSpec, inputs: PodInputs) -> dict[str, Any]:
     container = {
         **_container("api", API_COMMAND, spec, spec.resources.api),
-        "ports": [{"name": HTTP_PORT_NAME, "containerPort": service_env.API_PORT}],
+        # /metrics on a port of its own, which the Service does not expose.
+        "ports": [
+            {"name": HTTP_PORT_NAME, "containerPort": service_env.API_PORT},
+            {"name": METRICS_PORT_NAME, "containerPort": service_env.METRICS_PORT_NUMBER},
+        ],
         "env": [
             *_env(spec, inputs.name, include_api_only=True),
             {"name": service_env.PORT, "value": str(service_env.API_PORT)},
+            {"name": service_env.METRICS_PORT, "value": str(service_env.METRICS_PORT_NUMBER)},
         ],
         # A slow first start (imports, database check) is not a dead process.
         "startupProbe": _http_probe(LIVENESS_PATH, HTTP_PORT_NAME, period=2, failures=30),

@@ -88,7 +88,9 @@ API_ONLY_ENV_VARS: Final[frozenset[str]] = frozenset(
 )
 
 API_PORT: Final = 8000
-WORKER_METRICS_PORT: Final = 9100
+# The API's and the worker's /metrics (and the worker's probes).
+METRICS_PORT_NUMBER: Final = 9100
+WORKER_METRICS_PORT: Final = METRICS_PORT_NUMBER
 # Kubernetes collects container output; JSON lines are what log pipelines parse.
 CONTAINER_LOG_FORMAT: Final = "json"
 

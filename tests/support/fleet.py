@@ -30,6 +30,8 @@ class Member:
     env: dict[str, str]
     log_path: Path
     port: int = 0
+    # An API's /metrics: a port of its own.
+    metrics_port: int = 0
     process: subprocess.Popen[bytes] | None = None
     exited_at: float | None = None
     restarts: int = 0
@@ -59,7 +61,7 @@ class Fleet:
 
     def start(self, timeout: float = 60) -> None:
         for member in self.members.values():
-            member.port = free_port()
+            member.port, member.metrics_port = free_port(), free_port()
             self._spawn(member)
         self.wait_healthy(timeout)
         self._watcher.start()
@@ -101,16 +103,14 @@ class Fleet:
                 member.process.wait()
 
     def _spawn(self, member: Member) -> None:
-        port_variable = "PORT" if member.command == "ingest-api" else "METRICS_PORT"
+        if member.command == "ingest-api":
+            ports = {"PORT": str(member.port), "METRICS_PORT": str(member.metrics_port)}
+        else:
+            ports = {"METRICS_PORT": str(member.port)}
         with member.log_path.open("ab") as log_file:
             member.process = subprocess.Popen(
                 [str(BIN_DIR / member.command)],
-                env={
-                    **os.environ,
-                    **member.env,
-                    "HOST": "127.0.0.1",
-                    port_variable: str(member.port),
-                },
+                env={**os.environ, **member.env, "HOST": "127.0.0.1", **ports},
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
             )

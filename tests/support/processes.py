@@ -43,6 +43,8 @@ class ServerProcess:
     url: str
     log_path: Path
     process: subprocess.Popen[bytes]
+    # The API's /metrics (on METRICS_PORT); a worker serves it at `url`.
+    metrics_url: str | None = None
 
     def log_lines(self) -> list[str]:
         return self.log_path.read_text().splitlines()
@@ -52,9 +54,12 @@ class ServerProcess:
 def api_server(
     env: dict[str, str], log_path: Path, *, timeout: float = 30
 ) -> Iterator[ServerProcess]:
-    """`ingest-api` on a free loopback port, until the block ends."""
-    port = free_port()
-    with _serving("ingest-api", {**env, "PORT": str(port)}, port, log_path, timeout) as server:
+    """`ingest-api` on a free loopback port (and its /metrics on another),
+    until the block ends."""
+    port, metrics_port = free_port(), free_port()
+    env = {**env, "PORT": str(port), "METRICS_PORT": str(metrics_port)}
+    with _serving("ingest-api", env, port, log_path, timeout) as server:
+        server.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         yield server
 
 

@@ -1,18 +1,17 @@
-"""/healthz (the process lives), /readyz (its dependencies answer and the schema
-is current) and /metrics (Prometheus)."""
+"""/healthz (the process lives) and /readyz (its dependencies answer and the
+schema is current). /metrics is not here: `app.main` serves it on
+METRICS_PORT, which the API's Service does not expose."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_api.core.db_errors import POSTGRES
-from ingest_api.core.metrics import REGISTRY
 from ingest_api.core.readiness import Readiness, checks_text
 from ingest_api.http.problem import problem
 from ingest_api.migrations import head_revision
@@ -77,8 +76,3 @@ async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
         headers={"Retry-After": "5"},
         checks=checks_text(results),
     )
-
-
-@router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -114,7 +114,7 @@ class RequestContextMiddleware:
             "status": status,
             "duration_ms": round(seconds * 1000, 2),
         }
-        if route in {"/healthz", "/readyz", "/metrics"}:
+        if route in {"/healthz", "/readyz"}:
             log.debug("request", **fields)
         else:
             log.info("request", **fields)

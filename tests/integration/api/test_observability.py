@@ -96,7 +96,10 @@ def test_metrics_parse_with_prometheus_own_parser(server: ServerProcess) -> None
     upload_and_complete(server, headers)
     httpx.get(f"{server.url}/v1/jobs/00000000-0000-0000-0000-000000000000", headers=headers)
 
-    text = httpx.get(f"{server.url}/metrics").text
+    # Not on the API's own port: a client reaching the Service never sees them.
+    assert httpx.get(f"{server.url}/metrics").status_code == 404
+    assert server.metrics_url is not None
+    text = httpx.get(server.metrics_url).text
     families = {family.name: family for family in text_string_to_metric_families(text)}
 
     requests = families["http_requests"].samples

@@ -61,7 +61,7 @@ def test_the_request_past_the_limit_gets_429_with_retry_after(limited: Settings)
 
 def test_probes_are_not_counted_and_the_api_is_counted_before_routing(limited: Settings) -> None:
     with app_client(limited, "192.0.2.40") as client:
-        probes = [client.get(path) for path in ("/healthz", "/metrics") * LIMIT]
+        probes = [client.get(path) for path in ("/healthz", "/readyz") * LIMIT]
         # An unknown /v1 path is counted too: scanners spend the budget.
         answers = [client.get("/v1/no-such-route") for _ in range(LIMIT)]
         refused = client.get("/v1/jobs")

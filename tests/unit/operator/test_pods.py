@@ -43,7 +43,7 @@ def test_each_workload_gets_the_variables_it_needs() -> None:
     }  # fmt: skip
     bootstrap = {"BOOTSTRAP_ADMIN_USERNAME", "BOOTSTRAP_ADMIN_PASSWORD"}
 
-    assert set(env_by_name(workloads["api"])) == shared | bootstrap | {"PORT"}
+    assert set(env_by_name(workloads["api"])) == shared | bootstrap | {"PORT", "METRICS_PORT"}
     assert set(env_by_name(workloads["worker"])) == shared | {"METRICS_PORT"}
     assert set(env_by_name(workloads["migration"])) == shared
     assert set(env_by_name(workloads["purge"])) == shared
@@ -145,7 +145,11 @@ def test_pods_run_under_the_restricted_security_profile() -> None:
 def test_the_api_is_probed_on_healthz_and_readyz_on_port_8000() -> None:
     api = only_container(pod_templates(render_children())["api"])
 
-    assert api["ports"] == [{"name": "http", "containerPort": 8000}]
+    # /metrics on 9100: the Service (port http only) never exposes it.
+    assert api["ports"] == [
+        {"name": "http", "containerPort": 8000},
+        {"name": "metrics", "containerPort": 9100},
+    ]
     assert api["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert api["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert api["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
