@@ -118,11 +118,13 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "ingest-api"
     jwt_audience: str = "ingest-clients"
-    access_token_ttl_seconds: int = Field(default=900, ge=30)
-    refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    # Bounded: an access token cannot be revoked before it expires (logout
+    # ends its session's refresh tokens), so it must not live for weeks.
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=24 * 3600)
+    refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60, le=90 * 24 * 3600)
     # A session (a login and the refresh tokens rotated from it) ends this
     # long after the login, however often it is refreshed.
-    session_max_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    session_max_seconds: int = Field(default=30 * 24 * 3600, ge=300, le=365 * 24 * 3600)
 
     cors_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=120, ge=1)

@@ -170,3 +170,17 @@ def test_only_hmac_algorithms_load(algorithm: str) -> None:
 def test_a_trusted_proxy_that_is_no_network_does_not_load() -> None:
     with pytest.raises(ValidationError, match="trusted_proxies"):
         settings(trusted_proxies=["10.0.0.0/8", "not-an-address"])
+
+
+@pytest.mark.parametrize(
+    "lifetime",
+    [
+        {"access_token_ttl_seconds": 2 * 24 * 3600},
+        {"refresh_token_ttl_seconds": 100 * 24 * 3600},
+        {"session_max_seconds": 400 * 24 * 3600},
+    ],
+)
+def test_token_lifetimes_are_bounded(lifetime: dict[str, int]) -> None:
+    """Review M5.6: a token that cannot be revoked must not live for weeks."""
+    with pytest.raises(ValidationError, match=next(iter(lifetime))):
+        settings(**lifetime)
