@@ -51,6 +51,11 @@ DriverConnection = psycopg.AsyncConnection[Any]
 # take milliseconds, so a longer wait means PostgreSQL is down or swamped,
 # and the client is better served by a 503 now (PoolTimeout is not retried).
 HOT_POOL_WAIT_SECONDS = 2.0
+# psycopg_pool retries a failed connection with a doubling delay for as long
+# as `reconnect_timeout` (5 minutes by default): after a long outage its next
+# try could come minutes after PostgreSQL is back. Given up sooner, a new
+# series starts, from a one-second delay, at the next request that waits.
+HOT_POOL_RECONNECT_SECONDS = 8.0
 log = get_logger(__name__)
 
 
@@ -88,6 +93,7 @@ def create_hot_pool(settings: Settings) -> AsyncConnectionPool[DriverConnection]
         kwargs={**connect_options(settings), "autocommit": True},
         timeout=min(settings.db_pool_timeout_seconds, HOT_POOL_WAIT_SECONDS),
         max_lifetime=float(settings.db_pool_recycle_seconds),
+        reconnect_timeout=HOT_POOL_RECONNECT_SECONDS,
         open=False,
         name="hot-paths",
     )

@@ -5,6 +5,7 @@ accepts jobs while Redis is down, and recovers by itself."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 from httpx import Response
@@ -56,8 +57,40 @@ def test_503_with_retry_after_while_postgres_is_down_then_recovery(
     assert ready.json()["checks"] == {"postgres": "failed", "redis": "ok", "s3": "ok"}
     assert settings.database_url.rsplit("@", 1)[-1].split("/")[0] not in ready.text
 
-    assert [send(*request).status_code for request in requests] == [200, 200, 201]
+    # Served again within seconds: the pools connect again by themselves.
+    assert seconds_until(lambda: [send(*r).status_code for r in requests] == [200, 200, 201]) < 10
     assert wait_until_ready(client).status_code == 200
+
+
+def seconds_until(served: Callable[[], bool], timeout: float = 60) -> float:
+    """How long until `served()` is true (the test fails past `timeout`)."""
+    started = time.monotonic()
+    while not served():
+        assert time.monotonic() - started < timeout, f"not served after {timeout} s"
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+def test_after_a_long_outage_the_api_serves_again_within_seconds(
+    client: TestClient, settings: Settings
+) -> None:
+    """psycopg_pool doubles the wait between its reconnection attempts: after
+    20 s down, its next one could be 10 s or more after PostgreSQL is back."""
+    uploader = make_user(client, "uploader")
+    job_path = f"/v1/jobs/{create_job(client, uploader, BODY)['id']}"
+
+    def read() -> int:
+        return client.get(job_path, headers=uploader.headers).status_code
+
+    local_stack.stop("postgres")
+    try:
+        deadline = time.monotonic() + 20
+        down = {read() for _ in iter(lambda: time.monotonic() < deadline, False)}
+    finally:
+        local_stack.start("postgres")
+
+    assert down == {503}
+    assert seconds_until(lambda: read() == 200) < 6
 
 
 def wait_until_ready(client: TestClient, timeout: float = 10) -> Response:
