@@ -4,8 +4,9 @@ Idempotent (a second run deletes nothing more) and safe beside running
 APIs and workers: rows go in batches, each its own short transaction; a
 job's objects are deleted from storage before its row, in the transaction
 that holds the row locked (SKIP LOCKED: a job someone holds is left for
-the next run). Any step's failure stops the run with the error; the next
-run (the operator's CronJob) picks up where it stopped.
+the next run). Any step's failure stops the run with the error, but for
+the lifecycle rules, which some storage refuses; the next run (the
+operator's CronJob) picks up where it stopped.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
 from sqlalchemy import ColumnClause, ColumnElement, and_, delete, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_api.auth.models import RefreshToken
 from ingest_api.core.db import Base
+from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import get_logger
 from ingest_api.jobs.models import IdempotencyKey, Job
 from ingest_api.jobs.states import JobState
@@ -52,6 +55,8 @@ class PurgeReport:
     objects: int = 0
     stream_entries: int = 0
     dead_letters: int = 0
+    # The bucket's lifecycle rules set by this run (0: storage refused them).
+    lifecycle_rules: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -71,7 +76,7 @@ async def purge(runtime: Runtime, *, group: str, now: datetime) -> PurgeReport:
         runtime, IdempotencyKey, IdempotencyKey.created_at < cut.idempotency_keys
     )
     report.jobs, report.objects = await _purge_jobs(runtime, before=cut.finished_jobs)
-    await runtime.store.set_lifecycle(lifecycle_rules(settings))
+    report.lifecycle_rules = await _set_lifecycle(runtime)
     report.stream_entries = await trim_acknowledged(
         runtime.redis, stream=settings.queue_stream, group=group
     )
@@ -80,6 +85,19 @@ async def purge(runtime: Runtime, *, group: str, now: datetime) -> PurgeReport:
     )
     log.info("purged", **report.as_dict())
     return report
+
+
+async def _set_lifecycle(runtime: Runtime) -> int:
+    """Set the bucket's rules; how many. A storage that refuses them (some
+    S3-compatible stores answer 501, or the credentials may not) does not
+    stop the rest of the purge: objects then go only with their jobs."""
+    rules = lifecycle_rules(runtime.settings)
+    try:
+        await runtime.store.set_lifecycle(rules)
+    except (DependencyUnavailable, ClientError) as error:
+        log.warning("storage refused the lifecycle rules", error=str(error))
+        return 0
+    return len(rules["Rules"])
 
 
 def finished_before(before: datetime) -> ColumnElement[bool]:
