@@ -238,10 +238,18 @@ def production_violations(settings: Settings) -> list[str]:
         violations.append("S3_ACCESS_KEY/S3_SECRET_KEY are MinIO's default credentials")
     if settings.debug:
         violations.append("DEBUG is true")
-    if settings.s3_endpoint.lower().startswith("http://") and not settings.s3_allow_plain_http:
+    plain = [
+        name
+        for name, endpoint in (
+            ("S3_ENDPOINT", settings.s3_endpoint),
+            ("S3_PUBLIC_ENDPOINT", settings.s3_public_endpoint or ""),
+        )
+        if endpoint.lower().startswith("http://")
+    ]
+    if plain and not settings.s3_allow_plain_http:
         violations.append(
-            "S3_ENDPOINT uses plain HTTP; set S3_ALLOW_PLAIN_HTTP=true only for an endpoint "
-            "inside the cluster"
+            f"{'/'.join(plain)} uses plain HTTP; set S3_ALLOW_PLAIN_HTTP=true only for an "
+            "endpoint inside the cluster"
         )
     wide = [entry for entry in settings.trusted_proxies if _is_catch_all(entry)]
     if wide:

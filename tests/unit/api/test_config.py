@@ -77,6 +77,12 @@ def test_safe_settings_have_no_violations() -> None:
             "inside the cluster",
         ),
         (
+            # Presigned uploads go to the public endpoint: in clear over http.
+            {"s3_public_endpoint": "http://files.example.com"},
+            "S3_PUBLIC_ENDPOINT uses plain HTTP; set S3_ALLOW_PLAIN_HTTP=true only for an "
+            "endpoint inside the cluster",
+        ),
+        (
             {"trusted_proxies": ["10.0.0.0/8", "0.0.0.0/0"]},
             "TRUSTED_PROXIES trusts whole internet ranges (0.0.0.0/0): "
             "any client could choose its address for the rate limits",
