@@ -61,18 +61,19 @@ class LoginThrottle:
 
     async def check(self, *, username: str, client: str) -> None:
         """Count one attempt; RateLimited when the account or the client is over its budget."""
-        client_key = f"login-client:{client}"
-        by_client = await self.clients.hit(client_key)
-        if not by_client.counted:
-            by_client = self.local_clients.hit(client_key)
+        by_client = await _count(self.clients, self.local_clients, f"login-client:{client}")
         if not by_client.allowed:
             raise _refusal(by_client, "login attempts from your address", "login-client")
         account = f"login-account:{account_key(username)}"
-        by_account = await self.accounts.hit(account)
-        if not by_account.counted:
-            by_account = self.local_accounts.hit(account)
+        by_account = await _count(self.accounts, self.local_accounts, account)
         if not by_account.allowed:
             raise _refusal(by_account, "login attempts for this account", "login-account")
+
+
+async def _count(shared: RateLimiter, local: LocalCounts, key: str) -> RateDecision:
+    """One attempt, counted in Redis, or in this process while Redis cannot."""
+    decision = await shared.hit(key)
+    return decision if decision.counted else local.hit(key)
 
 
 def account_key(username: str) -> str:

@@ -1,4 +1,4 @@
-"""What a worker does with one delivered message, and its loop.
+"""What a worker does with one delivered message (its loop: `worker.reading`).
 
 Exactly-once in effect over an at-least-once stream:
 - the job moves `queued -> processing -> completed|failed` through the same
@@ -55,7 +55,6 @@ from ingest_api.worker.failures import (
     Transient,
     classify,
 )
-from ingest_api.worker.health import ReadingHealth
 from ingest_api.worker.objects import ObjectToProcess, ProcessedFile, Stopped, process_object
 
 log = get_logger(__name__)
@@ -384,29 +383,3 @@ class MessageHandler:
                 log.info("job left processing while running; stopping", status=str(status))
                 flags.cancelled.set()
                 return
-
-
-async def consume(
-    handler: MessageHandler,
-    consumer: StreamConsumer,
-    stopping: asyncio.Event,
-    reading: ReadingHealth,
-) -> None:
-    """One consumer loop: reclaimed messages first, then new ones, until stopped."""
-    backoff = 0.5
-    while not stopping.is_set():
-        try:
-            try:
-                deliveries = await consumer.reclaim() or await consumer.read_new(block_ms=1000)
-            except Exception:
-                reading.read_failed()
-                raise
-            reading.read_succeeded()
-            for delivery in deliveries:
-                await handler.handle(delivery)
-            backoff = 0.5
-        except Exception:
-            log.exception("message handling failed; it stays pending")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=backoff)
-            backoff = min(backoff * 2, 10.0)

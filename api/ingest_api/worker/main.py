@@ -26,8 +26,9 @@ from ingest_api.core.logging import configure_logging, get_logger
 from ingest_api.queue.consumer import CONSUMER_GROUP, StreamConsumer
 from ingest_api.runtime import Runtime
 from ingest_api.worker.collector import tune_for_processing
-from ingest_api.worker.consuming import MessageHandler, consume
+from ingest_api.worker.consuming import MessageHandler
 from ingest_api.worker.health import ReadingHealth, create_health_app
+from ingest_api.worker.reading import consume
 from ingest_api.worker.recovery import Recovery
 
 log = get_logger(__name__)

@@ -4,7 +4,6 @@ workers wait and retry, and every job still completes, exactly once."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from starlette.testclient import TestClient
 
 from ingest_api.core.config import Settings
 from tests.integration.worker.conftest import StartWorker
-from tests.support import local_stack
+from tests.support import cluster, local_stack
 from tests.support.api import ApiUser, create_job, upload
 from tests.support.job_state import transitions, wait_for
 from tests.support.logs import json_lines, large_gzip_log
@@ -55,7 +54,11 @@ def test_a_minio_outage_delays_jobs_and_fails_none(
         local_stack.stop("minio")
         try:
             refused = client.post(complete, headers=uploader.headers)
-            wait_until(lambda: dependency_waits(worker.url).get("s3", 0) > 0)
+            cluster.wait_for(
+                lambda: dependency_waits(worker.url).get("s3", 0) > 0,
+                timeout=60,
+                message="the workers never met the outage",
+            )
         finally:
             local_stack.start("minio")
         accepted = client.post(complete, headers=uploader.headers)
@@ -80,8 +83,12 @@ def test_a_postgresql_restart_under_running_workers_fails_no_job(
         wait_for(settings, jobs[0]["id"], {"processing"})
         local_stack.stop("postgres")
         try:
-            wait_until(
-                lambda: any(dependency_waits(w.url).get("postgres", 0) > 0 for w in (first, second))
+            cluster.wait_for(
+                lambda: any(
+                    dependency_waits(w.url).get("postgres", 0) > 0 for w in (first, second)
+                ),
+                timeout=60,
+                message="the workers never met the outage",
             )
         finally:
             local_stack.start("postgres")
@@ -92,10 +99,3 @@ def test_a_postgresql_restart_under_running_workers_fails_no_job(
             )
 
     assert [completions(settings, job["id"]) for job in jobs] == [1] * len(jobs)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the workers never met the outage"
-        time.sleep(0.2)
