@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest_api.jobs.models import Job, JobEvent
 from ingest_api.jobs.states import JobState
-from ingest_api.jobs.transitions import Actor, transition
+from ingest_api.jobs.transitions import Actor, record_event, transition
 from ingest_api.queue import service as queue
 from ingest_api.queue.models import OutboxMessage
 from ingest_api.queue.schemas import JobMessage
@@ -112,17 +112,14 @@ async def _record_queued_again(
     """A `queued -> queued` event: no state moves (the state machine has no
     such move), the job's history and `updated_at` say it was taken over."""
     await session.execute(update(Job).where(Job.id == job.id).values(updated_at=datetime.now(UTC)))
-    session.add(
-        JobEvent(
-            job_id=job.id,
-            from_status=JobState.QUEUED.value,
-            to_status=JobState.QUEUED.value,
-            reason=reason,
-            actor=actor.name,
-            request_id=actor.request_id,
-        )
+    await record_event(
+        session,
+        job=job,
+        from_status=JobState.QUEUED,
+        to_status=JobState.QUEUED,
+        actor=actor,
+        reason=reason,
     )
-    await session.flush()
 
 
 async def _takeovers(session: AsyncSession, job_id: uuid.UUID) -> int:

@@ -75,17 +75,9 @@ async def transition(
         raise IllegalTransition(
             f"job {job.id} changed state meanwhile; it is no longer '{current}'"
         )
-    session.add(
-        JobEvent(
-            job_id=job.id,
-            from_status=current.value,
-            to_status=target.value,
-            reason=reason,
-            actor=actor.name,
-            request_id=actor.request_id,
-        )
+    await record_event(
+        session, job=job, from_status=current, to_status=target, actor=actor, reason=reason
     )
-    await session.flush()
 
     def committed() -> None:
         JOB_TRANSITIONS.labels(state=target.value).inc()
@@ -100,6 +92,29 @@ async def transition(
 
     after_commit(session, committed)
     return moved
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    job: Job,
+    from_status: JobState,
+    to_status: JobState,
+    actor: Actor,
+    reason: str | None,
+) -> None:
+    """Add a line to the job's history, in the caller's transaction."""
+    session.add(
+        JobEvent(
+            job_id=job.id,
+            from_status=from_status.value,
+            to_status=to_status.value,
+            reason=reason,
+            actor=actor.name,
+            request_id=actor.request_id,
+        )
+    )
+    await session.flush()
 
 
 # --- the worker's moves -------------------------------------------------------------
