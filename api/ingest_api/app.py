@@ -22,9 +22,10 @@ from prometheus_client import start_http_server
 from pydantic import ValidationError
 
 from ingest_api import __version__
+from ingest_api.api_keys.router import router as api_keys_router
 from ingest_api.auth import passwords
+from ingest_api.auth.identity import Authenticator
 from ingest_api.auth.router import router as auth_router
-from ingest_api.auth.security import AccessTokens
 from ingest_api.auth.throttle import LoginThrottle
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.errors import Conflict, DependencyUnavailable
@@ -129,7 +130,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.relay = OutboxRelay(runtime.db, runtime.redis)
     app.state.job_creations = JobCreations(runtime.db, settings)
     app.state.job_reads = JobReads(runtime.db)
-    app.state.tokens = AccessTokens(settings)
+    app.state.authenticator = Authenticator(settings, runtime.db)
     app.state.readiness = readiness_of(runtime)
     app.state.login_throttle = LoginThrottle(
         runtime.redis,
@@ -150,7 +151,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
             expose_headers=[
                 "X-Request-ID",
@@ -163,7 +164,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Added last, so outermost: even CORS answers carry a request id.
     app.add_middleware(RequestContextMiddleware)
 
-    for router in (health_router, auth_router, users_router, jobs_router):
+    for router in (health_router, auth_router, users_router, api_keys_router, jobs_router):
         app.include_router(router)
     install_openapi(app, allowed_content_types=settings.allowed_content_types)
     return app

@@ -145,3 +145,30 @@ def settings_env(settings: Settings) -> dict[str, str]:
         else:
             env[name.upper()] = str(value)
     return env
+
+
+ALL_SCOPES = ("jobs:read", "jobs:write")
+
+
+def make_api_key(
+    client: httpx.Client,
+    owner: ApiUser,
+    scopes: tuple[str, ...] = ALL_SCOPES,
+    *,
+    name: str = "test key",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A new API key of `owner`'s, made with their login; its `key` is in the answer."""
+    response = client.post(
+        "/v1/api-keys", json={"name": name, "scopes": list(scopes), **extra}, headers=owner.headers
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def with_api_key(
+    client: httpx.Client, user: ApiUser, scopes: tuple[str, ...] = ALL_SCOPES
+) -> ApiUser:
+    """The same user, calling with a new API key instead of their login."""
+    return ApiUser(user.id, user.username, user.role, make_api_key(client, user, scopes)["key"])

@@ -13,12 +13,21 @@ from fastapi.security import OAuth2PasswordRequestForm
 from ingest_api.auth import service
 from ingest_api.auth.schemas import RefreshRequest, TokenPair
 from ingest_api.auth.throttle import LoginThrottle
+from ingest_api.core.config import Settings
+from ingest_api.core.errors import Forbidden
 from ingest_api.http.deps import RuntimeDep
 from ingest_api.http.middleware import client_group
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def require_password_login(settings: Settings) -> None:
+    if not settings.password_login:
+        raise Forbidden(
+            "password login is switched off here: use your identity provider's token or an API key"
+        )
 
 
 @router.post("/token", response_model=TokenPair)
@@ -31,6 +40,7 @@ async def issue_token(
     """Log in with username and password; get an access and a refresh token.
     Attempts are limited per account and per client address."""
     response.headers.update(NO_STORE)
+    require_password_login(runtime.settings)
     throttle: LoginThrottle = request.app.state.login_throttle
     await throttle.check(
         username=form.username,
@@ -46,6 +56,7 @@ async def refresh_token(body: RefreshRequest, runtime: RuntimeDep, response: Res
     """Trade a refresh token (usable once) for a new pair. A token used twice
     ends its session: every token of it stops working."""
     response.headers.update(NO_STORE)
+    require_password_login(runtime.settings)
     return await service.refresh(runtime.db, runtime.settings, refresh_token=body.refresh_token)
 
 

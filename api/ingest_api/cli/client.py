@@ -105,6 +105,8 @@ class ApiClient:
             raise CliError(f"cannot reach {self.credentials.url}: {error}", exit_code=3) from error
 
     def _refresh(self) -> bool:
+        if not self.credentials.refresh_token:  # a key or a token from the environment
+            return False
         response = self.http.post(
             "/v1/auth/refresh", json={"refresh_token": self.credentials.refresh_token}
         )

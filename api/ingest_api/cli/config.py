@@ -1,5 +1,8 @@
-"""Where ingestctl keeps the API address and tokens: one JSON file in the
-user's config folder, readable by the user alone (0600), never by others."""
+"""Where ingestctl finds the API address and its credential: the
+environment first (a machine's: INGEST_URL with INGEST_API_KEY, INGEST_TOKEN
+or INGEST_TOKEN_FILE, e.g. a projected ServiceAccount token), else one JSON
+file in the user's config folder (a login's), readable by the user alone
+(0600), never by others."""
 
 from __future__ import annotations
 
@@ -17,12 +20,36 @@ def config_path() -> Path:
     return base / "ingestctl" / "config.json"
 
 
+# The environment variables that hold a credential, in the order they win.
+CREDENTIAL_VARIABLES = ("INGEST_API_KEY", "INGEST_TOKEN", "INGEST_TOKEN_FILE")
+
+
 @dataclass
 class Credentials:
     url: str
     username: str
     access_token: str
+    # Empty for a credential from the environment: nothing to refresh.
     refresh_token: str
+
+
+class MissingUrl(Exception):
+    """A credential in the environment, but no INGEST_URL to send it to."""
+
+
+def from_environment(environ: dict[str, str] | None = None) -> Credentials | None:
+    """The credential the environment holds (an API key, an identity token,
+    or the file a token is mounted at, read now), or None."""
+    env = os.environ if environ is None else environ
+    name = next((variable for variable in CREDENTIAL_VARIABLES if env.get(variable)), None)
+    if name is None:
+        return None
+    url = env.get("INGEST_URL")
+    if not url:
+        raise MissingUrl(f"{name} is set: set INGEST_URL to the API's address too")
+    value = env[name]
+    token = Path(value).read_text().strip() if name == "INGEST_TOKEN_FILE" else value.strip()
+    return Credentials(url=url.rstrip("/"), username=name, access_token=token, refresh_token="")
 
 
 def load(path: Path | None = None) -> Credentials | None:

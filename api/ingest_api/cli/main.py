@@ -5,6 +5,10 @@
     ingestctl wait JOB_ID        ingestctl show JOB_ID        ingestctl list
     ingestctl result JOB_ID [--download PATH]
 
+Machines skip the login: INGEST_URL and INGEST_API_KEY (or INGEST_TOKEN,
+or INGEST_TOKEN_FILE for a mounted token such as a projected ServiceAccount
+token) in the environment take precedence over a stored login.
+
 Every command takes --json for scripts. Exit codes: 0 success, 1 the API
 refused (its reason is printed), 2 usage, 3 the API or storage unreachable,
 4 not logged in or the session expired, 5 the job failed or was cancelled.
@@ -52,9 +56,17 @@ def job_line(job: dict[str, Any]) -> str:
 
 
 def connect() -> ApiClient:
-    credentials = config.load()
+    """A client with the environment's credential, else the stored login's."""
+    try:
+        credentials = config.from_environment() or config.load()
+    except (config.MissingUrl, OSError) as error:
+        raise CliError(str(error), 2) from error
     if credentials is None:
-        raise CliError("not logged in: run `ingestctl login --url URL --username NAME`", 4)
+        raise CliError(
+            "not logged in: run `ingestctl login --url URL --username NAME`, "
+            "or set INGEST_URL and INGEST_API_KEY",
+            4,
+        )
     return ApiClient(credentials)
 
 

@@ -16,6 +16,8 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ingest_api.core.identities import Identities, KubernetesIdentity, OidcIssuer
+
 # The development defaults. Production refuses each of them.
 DEFAULT_JWT_SECRET_KEY = "development-only-jwt-secret-change-me-in-production"  # noqa: S105 - the placeholder production refuses
 MINIO_DEFAULT_ACCESS_KEY = "minioadmin"
@@ -126,6 +128,18 @@ class Settings(BaseSettings):
     # long after the login, however often it is refreshed.
     session_max_seconds: int = Field(default=30 * 24 * 3600, ge=300, le=365 * 24 * 3600)
 
+    # The service's own login (POST /v1/auth/token, refresh tokens); off when
+    # an identity provider is the only way in.
+    password_login: bool = True
+    # Identity providers whose tokens the API accepts (`core.identities`), as
+    # JSON: OIDC_ISSUERS a list, KUBERNETES_IDENTITY an object.
+    oidc_issuers: list[OidcIssuer] = Field(default_factory=list)
+    kubernetes_identity: KubernetesIdentity | None = None
+    # API keys: the longest life a key may be given, and how many unrevoked,
+    # unexpired keys one user may hold.
+    api_key_max_days: int = Field(default=365, ge=1, le=3650)
+    api_keys_per_user: int = Field(default=20, ge=1, le=1000)
+
     cors_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=120, ge=1)
     # Login attempts a minute, per account and per client address (an IPv6
@@ -194,6 +208,18 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _identities_distinct(self) -> Self:
+        own = [i.name for i in self.oidc_issuers if i.issuer == self.jwt_issuer]
+        if own:
+            raise ValueError(f"OIDC issuer {own[0]} has this service's own JWT_ISSUER")
+        self.identities  # noqa: B018 - checks the providers' names are unique
+        return self
+
+    @property
+    def identities(self) -> Identities:
+        return Identities(oidc=self.oidc_issuers, kubernetes=self.kubernetes_identity)
+
+    @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
         if self.environment is Environment.PRODUCTION:
             violations = production_violations(self)
@@ -256,6 +282,18 @@ def production_violations(settings: Settings) -> list[str]:
         violations.append(
             f"TRUSTED_PROXIES trusts whole internet ranges ({', '.join(wide)}): "
             "any client could choose its address for the rate limits"
+        )
+    plain_issuers = [
+        url
+        for url in [i.issuer for i in settings.oidc_issuers]
+        + [i.jwks_uri or "" for i in settings.oidc_issuers]
+        + ([settings.kubernetes_identity.api_server] if settings.kubernetes_identity else [])
+        if url.lower().startswith("http://")
+    ]
+    if plain_issuers:
+        violations.append(
+            f"identity provider URLs use plain HTTP ({', '.join(plain_issuers)}): "
+            "their keys could be replaced on the way; use https://"
         )
     password = settings.bootstrap_admin_password
     if password is not None and (

@@ -1,5 +1,5 @@
-"""The one place where a request's runtime, user and request id are resolved,
-as Annotated aliases the routers declare.
+"""The one place where a request's runtime, credential, user and request id
+are resolved, as Annotated aliases the routers declare.
 
 Every dependency here is `async def`: FastAPI runs a plain `def` dependency
 in a worker thread, and that hop costs more than the work these do.
@@ -7,6 +7,7 @@ in a worker thread, and that hop costs more than the work these do.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,14 +15,22 @@ from fastapi.security import OAuth2PasswordBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
 from ingest_api.auth import service as auth
-from ingest_api.auth.security import AccessTokens, TokenClaims
+from ingest_api.auth.credentials import Credential, Scope
+from ingest_api.auth.identity import Authenticator
 from ingest_api.core.errors import Forbidden, Unauthenticated
 from ingest_api.http.problem import request_id_of
 from ingest_api.queue.service import OutboxRelay
 from ingest_api.runtime import Runtime
 from ingest_api.users.models import Principal, Role
 
-bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+bearer = OAuth2PasswordBearer(
+    tokenUrl="/v1/auth/token",
+    auto_error=False,
+    description="an access token from /v1/auth/token, an API key (ingk_...), or an "
+    "access token of a configured identity provider (OIDC, Kubernetes ServiceAccount)",
+)
+# Where the rate limiter leaves the credential it verified, for the route.
+CREDENTIAL_STATE = "credential"
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -58,34 +67,75 @@ def bearer_token(request: Request) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def access_claims(request: Request, token: str | None) -> TokenClaims:
-    """The verified access token, without the database: for the hot paths,
-    whose own statement checks the user behind it (see jobs.sql)."""
+async def credential_of(request: Request, token: str | None) -> Credential:
+    """The caller's verified credential: the rate limiter's, when it verified
+    this request's token already. API keys and sessions' users are checked
+    against the database by the routes (see jobs.sql), not here."""
     if not token:
-        raise Unauthenticated("a bearer access token is required")
-    tokens: AccessTokens = request.app.state.tokens
-    return tokens.verify(token)
+        raise Unauthenticated("a bearer token is required: an access token or an API key")
+    verified: Credential | None = request.scope.get("state", {}).get(CREDENTIAL_STATE)
+    if verified is not None:
+        return verified
+    authenticator: Authenticator = request.app.state.authenticator
+    return await authenticator.authenticate(token)
 
 
-async def get_access_claims(request: Request, token: Token) -> TokenClaims:
-    return access_claims(request, token)
+async def get_credential(request: Request, token: Token) -> Credential:
+    return await credential_of(request, token)
 
 
-AccessClaims = Annotated[TokenClaims, Depends(get_access_claims)]
+async def get_job_reader(request: Request, token: Token) -> Credential:
+    credential = await credential_of(request, token)
+    credential.require(Scope.JOBS_READ)
+    return credential
 
 
-async def get_current_user(claims: AccessClaims, runtime: RuntimeDep) -> Principal:
-    """The active user behind the access token, looked up on every request."""
-    return await runtime.db.run(lambda conn: auth.active_principal(conn, user_id=claims.subject))
+async def get_job_writer(request: Request, token: Token) -> Credential:
+    credential = await credential_of(request, token)
+    credential.require(Scope.JOBS_WRITE)
+    return credential
 
 
-CurrentUser = Annotated[Principal, Depends(get_current_user)]
+AnyCredential = Annotated[Credential, Depends(get_credential)]
+JobReader = Annotated[Credential, Depends(get_job_reader)]
+JobWriter = Annotated[Credential, Depends(get_job_writer)]
 
 
-async def require_admin(user: CurrentUser) -> Principal:
+async def user_of(runtime: Runtime, credential: Credential) -> Principal:
+    """The active user behind a credential, looked up on every request."""
+    principal = await runtime.db.run(
+        lambda conn: auth.active_principal(conn, user_id=credential.subject)
+    )
+    return dataclasses.replace(principal, via=credential.via)
+
+
+async def get_current_user(credential: AnyCredential, runtime: RuntimeDep) -> Principal:
+    return await user_of(runtime, credential)
+
+
+async def get_reading_user(credential: JobReader, runtime: RuntimeDep) -> Principal:
+    return await user_of(runtime, credential)
+
+
+async def get_writing_user(credential: JobWriter, runtime: RuntimeDep) -> Principal:
+    return await user_of(runtime, credential)
+
+
+async def get_key_manager(credential: AnyCredential, runtime: RuntimeDep) -> Principal:
+    credential.require_interactive("manage API keys")
+    return await user_of(runtime, credential)
+
+
+async def require_admin(credential: AnyCredential, runtime: RuntimeDep) -> Principal:
+    credential.require_interactive("manage users")
+    user = await user_of(runtime, credential)
     if user.role != Role.ADMIN.value:
         raise Forbidden("only an admin may do this")
     return user
 
 
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+ReadingUser = Annotated[Principal, Depends(get_reading_user)]
+WritingUser = Annotated[Principal, Depends(get_writing_user)]
+KeyManager = Annotated[Principal, Depends(get_key_manager)]
 AdminUser = Annotated[Principal, Depends(require_admin)]

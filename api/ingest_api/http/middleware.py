@@ -17,11 +17,12 @@ import structlog
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ingest_api.auth.security import AccessTokens
-from ingest_api.core.errors import IngestError, RateLimited, Unauthenticated
+from ingest_api.auth.credentials import Credential
+from ingest_api.auth.identity import Authenticator
+from ingest_api.core.errors import IngestError, RateLimited
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
-from ingest_api.http.deps import bearer_token
+from ingest_api.http.deps import CREDENTIAL_STATE, bearer_token
 from ingest_api.http.problem import handle_domain_error, handle_unexpected
 from ingest_api.http.rate_limit import (
     RATE_LIMIT_HEADERS_STATE,
@@ -114,6 +115,10 @@ class RequestContextMiddleware:
             "status": status,
             "duration_ms": round(seconds * 1000, 2),
         }
+        credential: Credential | None = scope["state"].get(CREDENTIAL_STATE)
+        if credential is not None:  # who, and how they authenticated
+            fields["user_id"] = str(credential.subject)
+            fields["via"] = credential.via
         if route in {"/healthz", "/readyz"}:
             log.debug("request", **fields)
         else:
@@ -155,7 +160,7 @@ class RateLimitMiddleware:
             return
         request = Request(scope)
         limiter: RateLimiter = request.app.state.limiter
-        kind, key = rate_limit_key(request, limiter, request.app.state.tokens)
+        kind, key = await rate_limit_key(request, limiter)
         decision = await limiter.hit(key)
         scope.setdefault("state", {})[RATE_LIMIT_HEADERS_STATE] = {
             "RateLimit-Limit": str(decision.limit),
@@ -174,15 +179,22 @@ class RateLimitMiddleware:
         await response(scope, receive, send)
 
 
-def rate_limit_key(request: Request, limiter: RateLimiter, tokens: AccessTokens) -> tuple[str, str]:
-    """(kind, key): the bearer token's subject when it verifies, else the
-    client's IP (forwarded addresses believed from trusted proxies only)."""
+async def rate_limit_key(request: Request, limiter: RateLimiter) -> tuple[str, str]:
+    """(kind, key): the identity behind a bearer credential that verifies
+    (whatever its kind: several keys or tokens of one user share the user's
+    budget), else the client's IP (forwarded addresses believed from
+    trusted proxies only). The verified credential is left in the request's
+    state for the route; a credential that fails is refused by the route."""
     token = bearer_token(request)
     if token:
+        authenticator: Authenticator = request.app.state.authenticator
         try:
-            return "subject", f"sub:{tokens.verify(token).subject}"
-        except Unauthenticated:
+            credential = await authenticator.authenticate(token)
+        except IngestError:
             pass
+        else:
+            request.scope.setdefault("state", {})[CREDENTIAL_STATE] = credential
+            return "subject", f"sub:{credential.subject}"
     return "ip", f"ip:{client_group(request, limiter.trusted_proxies)}"
 
 

@@ -64,12 +64,13 @@ class JobCreations:
         data: JobCreate,
         request_id: str | None,
         idempotency_key: str | None = None,
+        via: str | None = None,
     ) -> tuple[JobRow, bool]:
         """A new job in `created` for the caller behind `user_id`; with an
         Idempotency-Key seen before (same body), the job made then. Returns the
         job and whether it is new."""
         check_acceptable(self._settings, data)
-        new = NewJob(owner_id=user_id, data=data, request_id=request_id)
+        new = NewJob(owner_id=user_id, data=data, request_id=request_id, via=via)
         if idempotency_key is None:
             job, created = sql.created_job(await self._batches.submit(new)), True
         else:

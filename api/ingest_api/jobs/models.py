@@ -93,6 +93,8 @@ class JobEvent(Base):
     # Unbounded: a worker's pod name (up to 253 characters) or a user's name.
     actor: Mapped[str] = mapped_column(StorableText)
     request_id: Mapped[str | None] = mapped_column(String(128))
+    # How a user actor authenticated (`auth.credentials.Credential.via`).
+    via: Mapped[str | None] = mapped_column(String(160))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

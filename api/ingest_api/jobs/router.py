@@ -12,15 +12,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from ingest_api.auth.security import TokenClaims
+from ingest_api.auth.credentials import Credential
 from ingest_api.core.errors import Conflict, InvalidRequest
 from ingest_api.http.conditional import entity_tag, none_match
 from ingest_api.http.deps import (
-    AccessClaims,
-    CurrentUser,
+    JobReader,
+    JobWriter,
+    ReadingUser,
     RelayDep,
     RequestId,
     RuntimeDep,
+    WritingUser,
     runtime_of,
 )
 from ingest_api.http.problem import request_id_of
@@ -60,12 +62,12 @@ ETAG_HEADER = {
 
 
 async def visible_job(
-    request: Request, job_id: uuid.UUID, claims: TokenClaims
+    request: Request, job_id: uuid.UUID, credential: Credential
 ) -> tuple[Principal, JobRow]:
     """The caller and the job, if they may see it: one statement (shared with
     concurrent reads), which also authenticates the caller (see jobs.sql)."""
     reads: JobReads = request.app.state.job_reads
-    return await reads.get_visible(job_id=job_id, user_id=claims.subject)
+    return await reads.get_visible(job_id=job_id, user_id=credential.subject)
 
 
 def creations_of(request: Request) -> JobCreations:
@@ -90,7 +92,7 @@ def job_created(job: JobRow, upload: PresignedUpload | None) -> JobCreated:
 )
 async def create_job(
     body: JobCreate,
-    claims: AccessClaims,
+    credential: JobWriter,
     request: Request,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
@@ -102,10 +104,11 @@ async def create_job(
         raise InvalidRequest("must be 1-255 printable ASCII characters", field="Idempotency-Key")
     runtime, creations = runtime_of(request), creations_of(request)
     job, created = await creations.create(
-        user_id=claims.subject,
+        user_id=credential.subject,
         data=body,
         request_id=request_id_of(request),
         idempotency_key=idempotency_key,
+        via=credential.via,
     )
     # A replay must not hand out a new policy for a file already verified.
     upload = (
@@ -121,7 +124,7 @@ async def create_job(
 
 @router.get("", response_model=JobsPublic)
 async def list_jobs(
-    user: CurrentUser,
+    user: ReadingUser,
     runtime: RuntimeDep,
     status_filter: Annotated[JobState | None, Query(alias="status")] = None,
     label: Annotated[str | None, Query(description="key=value", pattern=r"^[^=]+=.*$")] = None,
@@ -156,7 +159,7 @@ async def list_jobs(
 )
 async def read_job(
     job_id: uuid.UUID,
-    claims: AccessClaims,
+    credential: JobReader,
     request: Request,
     if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
     wait: Annotated[
@@ -175,7 +178,7 @@ async def read_job(
     of polling it."""
     deadline = time.monotonic() + wait
     while True:
-        _, job = await visible_job(request, job_id, claims)
+        _, job = await visible_job(request, job_id, credential)
         body = JobPublic.model_validate(job).model_dump_json().encode()
         tag = entity_tag(body)
         if not none_match(if_none_match, tag):
@@ -189,10 +192,10 @@ async def read_job(
 
 @router.get("/{job_id}/upload", response_model=UploadPublic)
 async def renew_upload(
-    job_id: uuid.UUID, claims: AccessClaims, runtime: RuntimeDep, request: Request
+    job_id: uuid.UUID, credential: JobWriter, runtime: RuntimeDep, request: Request
 ) -> UploadPublic:
     """A fresh presigned upload for a job still waiting for its file."""
-    user, job = await visible_job(request, job_id, claims)
+    user, job = await visible_job(request, job_id, credential)
     rules.require_uploader(user)
     if job.status != JobState.CREATED.value:
         raise InvalidRequest(
@@ -205,7 +208,7 @@ async def renew_upload(
 @router.post("/{job_id}/complete", response_model=JobPublic)
 async def complete_job(
     job_id: uuid.UUID,
-    user: CurrentUser,
+    user: WritingUser,
     runtime: RuntimeDep,
     relay: RelayDep,
     request_id: RequestId,
@@ -216,7 +219,7 @@ async def complete_job(
 
 @router.post("/{job_id}/cancel", response_model=JobPublic)
 async def cancel_job(
-    job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep, request_id: RequestId
+    job_id: uuid.UUID, user: WritingUser, runtime: RuntimeDep, request_id: RequestId
 ) -> JobPublic:
     job = await runtime.db.transaction(
         lambda session: service.cancel(session, job_id=job_id, user=user, request_id=request_id)
@@ -227,7 +230,7 @@ async def cancel_job(
 @router.post("/{job_id}/retry", response_model=JobPublic)
 async def retry_job(
     job_id: uuid.UUID,
-    user: CurrentUser,
+    user: WritingUser,
     runtime: RuntimeDep,
     relay: RelayDep,
     request_id: RequestId,
@@ -258,7 +261,7 @@ async def _queue_verified(
 
 
 @router.get("/{job_id}/events", response_model=JobEventsPublic)
-async def job_events(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) -> JobEventsPublic:
+async def job_events(job_id: uuid.UUID, user: ReadingUser, runtime: RuntimeDep) -> JobEventsPublic:
     """The job's history: every state change, when, by whom, and why."""
     found = await runtime.db.read(lambda session: service.events(session, job_id=job_id, user=user))
     return JobEventsPublic(data=[JobEventPublic.model_validate(event) for event in found])
@@ -266,10 +269,10 @@ async def job_events(job_id: uuid.UUID, user: CurrentUser, runtime: RuntimeDep) 
 
 @router.get("/{job_id}/result", response_model=JobResultPublic)
 async def job_result(
-    job_id: uuid.UUID, claims: AccessClaims, runtime: RuntimeDep, request: Request
+    job_id: uuid.UUID, credential: JobReader, runtime: RuntimeDep, request: Request
 ) -> JobResultPublic:
     """The summary of a completed job and a presigned download of its output."""
-    _, job = await visible_job(request, job_id, claims)
+    _, job = await visible_job(request, job_id, credential)
     if job.status != JobState.COMPLETED.value or job.result is None:
         raise Conflict(f"job {job_id} has no result yet; it is '{job.status}'")
     output_key = job.result.get("output_key")

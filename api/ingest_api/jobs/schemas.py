@@ -129,6 +129,10 @@ class JobEventPublic(BaseModel):
     to_status: JobState
     reason: str | None
     actor: str
+    via: str | None = Field(
+        description="how the acting user authenticated: session, api-key:<key id>, "
+        "oidc:<provider>, kubernetes:<cluster>; null for workers"
+    )
     request_id: str | None
     created_at: datetime
 

@@ -77,7 +77,7 @@ _INSERT_CREATED_JOBS: Final = f"""
 WITH new AS (
     SELECT * FROM jsonb_to_recordset(%(jobs)s::jsonb) AS new(
         id uuid, owner_id uuid, filename text, content_type text, size_bytes bigint,
-        sha256 text, labels jsonb, object_key text, request_id text)
+        sha256 text, labels jsonb, object_key text, request_id text, via text)
 ), caller AS (
     SELECT {", ".join(USER_COLUMNS)} FROM users WHERE id IN (SELECT owner_id FROM new)
 ), job AS (
@@ -90,9 +90,9 @@ WITH new AS (
     ON CONFLICT (id) DO NOTHING
     RETURNING {", ".join(JOB_COLUMNS)}
 ), event AS (
-    INSERT INTO job_events (job_id, from_status, to_status, actor, request_id)
-    SELECT job.id, NULL, job.status, %(actor_prefix)s || caller.username, job.request_id
-    FROM job JOIN caller ON caller.id = job.owner_id
+    INSERT INTO job_events (job_id, from_status, to_status, actor, request_id, via)
+    SELECT job.id, NULL, job.status, %(actor_prefix)s || caller.username, job.request_id, new.via
+    FROM job JOIN caller ON caller.id = job.owner_id JOIN new ON new.id = job.id
 ), made AS (
     -- This attempt's rows, and those an earlier attempt of the same batch
     -- committed before its answer was lost (the statement sees them).
@@ -121,11 +121,13 @@ _SELECT_KEY: Final = (
 
 @dataclass(frozen=True, slots=True)
 class NewJob:
-    """A job to create: who asks, what they declared, and the request's id."""
+    """A job to create: who asks (and how they authenticated), what they
+    declared, and the request's id."""
 
     owner_id: uuid.UUID
     data: JobCreate
     request_id: str | None
+    via: str | None = None
 
 
 def split_row(row: Sequence[Any] | None) -> tuple[Principal, JobRow | None]:
@@ -191,6 +193,7 @@ async def insert_created(
             "labels": new.data.labels,
             "object_key": upload_key(job_id),
             "request_id": new.request_id,
+            "via": new.via,
         }
         for job_id, new in new_jobs
     ]

@@ -33,13 +33,15 @@ class Actor:
 
     name: str
     request_id: str | None = None
+    # A user's credential kind and source (`Credential.via`); None for workers.
+    via: str | None = None
 
     # A user's name in the history is this prefix and their username.
     USER_PREFIX: ClassVar[str] = "user:"
 
     @classmethod
     def user(cls, user: Principal, request_id: str | None) -> Actor:
-        return cls(name=f"{cls.USER_PREFIX}{user.username}", request_id=request_id)
+        return cls(name=f"{cls.USER_PREFIX}{user.username}", request_id=request_id, via=user.via)
 
 
 # --- the one place a job changes state ---------------------------------------
@@ -87,6 +89,7 @@ async def transition(
             from_status=current.value,
             to_status=target.value,
             actor=actor.name,
+            via=actor.via,
             reason=reason,
         )
 
@@ -112,6 +115,7 @@ async def record_event(
             reason=reason,
             actor=actor.name,
             request_id=actor.request_id,
+            via=actor.via,
         )
     )
     await session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from ingest_api.api_keys import models as api_key_models
 from ingest_api.auth import models as auth_models
 from ingest_api.core.db import Base
 from ingest_api.jobs import models as job_models
@@ -12,7 +13,7 @@ from ingest_api.queue import models as queue_models
 from ingest_api.users import models as user_models
 
 # Imported for their side effect: each module registers its tables on Base.
-_ = (auth_models, job_models, queue_models, user_models)
+_ = (api_key_models, auth_models, job_models, queue_models, user_models)
 
 
 def run_migrations() -> None:

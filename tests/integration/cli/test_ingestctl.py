@@ -10,10 +10,11 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ingest_api.core.config import Settings
-from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME, settings_env
+from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME, admin, make_api_key, settings_env
 from tests.support.logs import json_lines
 from tests.support.processes import BIN_DIR, ServerProcess, api_server, worker_process
 
@@ -123,3 +124,32 @@ def test_a_failed_job_exits_with_its_reason(
     assert done.returncode == 5
     assert "failed" in done.stderr
     assert "gzip" in done.stderr
+
+
+def test_an_api_key_from_the_environment_needs_no_login(
+    api: ServerProcess, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    with httpx.Client(base_url=api.url) as http:
+        key = make_api_key(http, admin(http), name="ci")["key"]
+    machine = {**cli_env, "INGEST_URL": api.url, "INGEST_API_KEY": key}
+    log_file = tmp_path / "app.log"
+    log_file.write_bytes(json_lines(5))
+
+    uploaded = ingestctl(machine, "upload", str(log_file), "--wait", "--json")
+    assert uploaded.returncode == 0, uploaded.stderr
+    assert json.loads(uploaded.stdout)["status"] == "completed"
+    assert not Path(cli_env["INGESTCTL_CONFIG"]).exists()
+
+    token_file = tmp_path / "token"
+    token_file.write_text(key + "\n")
+    from_file = {**cli_env, "INGEST_URL": api.url, "INGEST_TOKEN_FILE": str(token_file)}
+    assert ingestctl(from_file, "list").returncode == 0
+
+    no_url = {**cli_env, "INGEST_API_KEY": key}
+    refused = ingestctl(no_url, "list")
+    assert refused.returncode == 2
+    assert "INGEST_URL" in refused.stderr
+    mangled = key[:-1] + ("0" if key[-1] != "0" else "1")
+    wrong = ingestctl({**machine, "INGEST_API_KEY": mangled}, "list")
+    assert wrong.returncode == 4
+    assert "API key" in wrong.stderr
