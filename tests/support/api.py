@@ -172,3 +172,8 @@ def with_api_key(
 ) -> ApiUser:
     """The same user, calling with a new API key instead of their login."""
     return ApiUser(user.id, user.username, user.role, make_api_key(client, user, scopes)["key"])
+
+
+def settings_with(settings: Settings, **update: Any) -> Settings:
+    """`settings` changed as the environment would change them: validated."""
+    return Settings(_env_file=None, **{**settings.model_dump(), **update})  # type: ignore[call-arg]

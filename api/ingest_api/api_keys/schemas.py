@@ -5,19 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ingest_api.auth.credentials import Scope
-
-# Letters, digits, spaces and common punctuation: a name people read in a
-# listing, never markup or control characters.
-KEY_NAME_PATTERN = r"^[\w .,:;@/+#()=-]{1,100}$"
+from ingest_api.jobs.schemas import is_printable
 
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=KEY_NAME_PATTERN, description="what the key is for, e.g. 'ci upload'")
+    name: str = Field(
+        min_length=1, max_length=100, description="what the key is for, e.g. 'ci upload'"
+    )
     scopes: list[Scope] = Field(
         min_length=1, description="jobs:write (create, complete, cancel, retry), jobs:read"
     )
@@ -27,6 +26,14 @@ class ApiKeyCreate(BaseModel):
     user_id: uuid.UUID | None = Field(
         default=None, description="an admin may make a key for another user (a machine account)"
     )
+
+    @field_validator("name")
+    @classmethod
+    def _shows_as_itself(cls, name: str) -> str:
+        # People read it in listings: no control, invisible or surrogate characters.
+        if not name.strip() or not is_printable(name):
+            raise ValueError("must be printable text, not only spaces")
+        return name
 
 
 class ApiKeyPublic(BaseModel):
