@@ -33,6 +33,9 @@ READINESS_PATH: Final = "/readyz"
 # handling still need a scratch directory.
 TMP_VOLUME: Final = "tmp"
 TMP_PATH: Final = "/tmp"  # noqa: S108 - an emptyDir private to the pod
+KUBERNETES_IDENTITY_VOLUME: Final = "kubernetes-identity"
+# Every namespace has it (the root CA controller publishes it).
+CLUSTER_CA_CONFIG_MAP: Final = "kube-root-ca.crt"
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,45 @@ def render_api_pod_template(spec: IngestServiceSpec, inputs: PodInputs) -> dict[
         "livenessProbe": _http_probe(LIVENESS_PATH, HTTP_PORT_NAME, period=10, failures=3),
         "readinessProbe": _http_probe(READINESS_PATH, HTTP_PORT_NAME, period=5, failures=3),
     }
-    return _pod_template(spec, inputs, Component.API, container, rolled_by_checksum=True)
+    template = _pod_template(spec, inputs, Component.API, container, rolled_by_checksum=True)
+    if spec.auth.workload_identity is not None:
+        _mount_kubernetes_identity(template)
+    return template
+
+
+def _mount_kubernetes_identity(template: dict[str, Any]) -> None:
+    """A ServiceAccount token (for the API server's own audience, refreshed
+    by the kubelet) and the cluster's CA, so the API can read the keys that
+    sign workloads' tokens. Only the API pod, only with workload identity:
+    no other pod holds a token."""
+    template["spec"]["volumes"].append(
+        {
+            "name": KUBERNETES_IDENTITY_VOLUME,
+            "projected": {
+                "sources": [
+                    {
+                        "serviceAccountToken": {
+                            "path": service_env.KUBERNETES_TOKEN_FILE,
+                            "expirationSeconds": 3600,
+                        }
+                    },
+                    {
+                        "configMap": {
+                            "name": CLUSTER_CA_CONFIG_MAP,
+                            "items": [{"key": "ca.crt", "path": service_env.KUBERNETES_CA_FILE}],
+                        }
+                    },
+                ]
+            },
+        }
+    )
+    template["spec"]["containers"][0]["volumeMounts"].append(
+        {
+            "name": KUBERNETES_IDENTITY_VOLUME,
+            "mountPath": service_env.KUBERNETES_IDENTITY_PATH,
+            "readOnly": True,
+        }
+    )
 
 
 def render_worker_pod_template(spec: IngestServiceSpec, inputs: PodInputs) -> dict[str, Any]:
@@ -123,7 +164,8 @@ def _pod_template(
     return {
         "metadata": metadata,
         "spec": {
-            # The service never talks to the Kubernetes API.
+            # The service never acts on the Kubernetes API (workload identity
+            # reads the API server's keys with a token of its own volume).
             "automountServiceAccountToken": False,
             # Service links would inject <SERVICE>_PORT-style variables that
             # could shadow the service's own settings.
@@ -172,6 +214,7 @@ def _env(spec: IngestServiceSpec, name: str, *, include_api_only: bool) -> list[
     from_config = [
         {"name": key, "valueFrom": {"configMapKeyRef": {"name": config_map, "key": key}}}
         for key in service_env.render_config_data(spec)
+        if include_api_only or key not in service_env.API_ONLY_ENV_VARS
     ]
     generated_secret = SecretName(naming.generated_secret_name(name))
     from_secrets = [

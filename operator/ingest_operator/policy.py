@@ -81,6 +81,7 @@ def evaluate_policy(
         *_cors_violations(spec),
         *_debug_violations(spec),
         *_s3_endpoint_violations(spec),
+        *_identity_provider_violations(spec),
     ]
 
 
@@ -171,3 +172,16 @@ def _s3_endpoint_violations(spec: IngestServiceSpec) -> list[Violation]:
             )
         ]
     return []
+
+
+def _identity_provider_violations(spec: IngestServiceSpec) -> list[Violation]:
+    """An identity provider reached over plain HTTP: its keys could be
+    swapped on the way, and then anyone signs tokens the API believes."""
+    violations = []
+    for index, provider in enumerate(spec.auth.oidc):
+        for field, url in (("issuer", provider.issuer), ("jwksUri", provider.jwks_uri or "")):
+            if url.lower().startswith("http://"):
+                violations.append(
+                    Violation(f"spec.auth.oidc[{index}].{field}", "uses plain HTTP; use https://")
+                )
+    return violations

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
+from ingest_operator.identity_spec import OidcProvider, WorkloadIdentity
 from ingest_operator.spec import (
     DEFAULT_JWT_SECRET_KEY_KEY,
     IngestServiceSpec,
@@ -45,6 +46,9 @@ RETAIN_RESULTS_DAYS: Final = "RETAIN_RESULTS_DAYS"
 RETAIN_FINISHED_JOBS_DAYS: Final = "RETAIN_FINISHED_JOBS_DAYS"
 BOOTSTRAP_ADMIN_USERNAME: Final = "BOOTSTRAP_ADMIN_USERNAME"
 BOOTSTRAP_ADMIN_PASSWORD: Final = "BOOTSTRAP_ADMIN_PASSWORD"  # noqa: S105 - a variable name
+PASSWORD_LOGIN: Final = "PASSWORD_LOGIN"  # noqa: S105 - a variable name
+OIDC_ISSUERS: Final = "OIDC_ISSUERS"
+KUBERNETES_IDENTITY: Final = "KUBERNETES_IDENTITY"
 PORT: Final = "PORT"
 METRICS_PORT: Final = "METRICS_PORT"
 
@@ -76,15 +80,24 @@ SERVICE_ENV_VARS: Final[frozenset[str]] = frozenset(
         RETAIN_FINISHED_JOBS_DAYS,
         BOOTSTRAP_ADMIN_USERNAME,
         BOOTSTRAP_ADMIN_PASSWORD,
+        PASSWORD_LOGIN,
+        OIDC_ISSUERS,
+        KUBERNETES_IDENTITY,
         PORT,
         METRICS_PORT,
     }
 )
 
-# Only the API creates the first administrator; the worker and the migration
-# never see those credentials.
+# Only the API creates the first administrator and authenticates callers;
+# the worker and the migration never see those credentials and settings.
 API_ONLY_ENV_VARS: Final[frozenset[str]] = frozenset(
-    {BOOTSTRAP_ADMIN_USERNAME, BOOTSTRAP_ADMIN_PASSWORD}
+    {
+        BOOTSTRAP_ADMIN_USERNAME,
+        BOOTSTRAP_ADMIN_PASSWORD,
+        PASSWORD_LOGIN,
+        OIDC_ISSUERS,
+        KUBERNETES_IDENTITY,
+    }
 )
 
 API_PORT: Final = 8000
@@ -93,6 +106,13 @@ METRICS_PORT_NUMBER: Final = 9100
 WORKER_METRICS_PORT: Final = METRICS_PORT_NUMBER
 # Kubernetes collects container output; JSON lines are what log pipelines parse.
 CONTAINER_LOG_FORMAT: Final = "json"
+
+# Where the API pod finds a ServiceAccount token and the cluster's CA, to
+# read the API server's keys (workload identity): a projected volume.
+KUBERNETES_IDENTITY_PATH: Final = "/var/run/secrets/ingest/kubernetes"
+KUBERNETES_TOKEN_FILE: Final = "token"  # noqa: S105 - a file name
+KUBERNETES_CA_FILE: Final = "ca.crt"
+WORKLOAD_IDENTITY_NAME: Final = "cluster"
 
 # The key under which the operator's own Secret keeps the JWT key it generated.
 GENERATED_JWT_SECRET_KEY: Final = DEFAULT_JWT_SECRET_KEY_KEY
@@ -132,6 +152,50 @@ def render_config_data(spec: IngestServiceSpec) -> dict[str, str]:
         RETAIN_UPLOADS_DAYS: str(spec.retention.uploads_days),
         RETAIN_RESULTS_DAYS: str(spec.retention.results_days),
         RETAIN_FINISHED_JOBS_DAYS: str(spec.retention.finished_jobs_days),
+        PASSWORD_LOGIN: "true" if spec.auth.password_login else "false",
+        OIDC_ISSUERS: json.dumps([oidc_setting(provider) for provider in spec.auth.oidc]),
+        **(
+            {KUBERNETES_IDENTITY: json.dumps(kubernetes_setting(spec.auth.workload_identity))}
+            if spec.auth.workload_identity
+            else {}
+        ),
+    }
+
+
+def oidc_setting(provider: OidcProvider) -> dict[str, Any]:
+    """One OIDC_ISSUERS entry, as the service reads it."""
+    setting: dict[str, Any] = {
+        "name": provider.name,
+        "issuer": provider.issuer,
+        "audience": provider.audience,
+        "algorithms": list(provider.algorithms),
+        "leeway_seconds": provider.leeway_seconds,
+        "roles_claim": provider.roles_claim,
+        "roles": {role: list(values) for role, values in provider.roles},
+    }
+    if provider.jwks_uri:
+        setting["jwks_uri"] = provider.jwks_uri
+    if provider.default_role:
+        setting["default_role"] = provider.default_role
+    return setting
+
+
+def kubernetes_setting(identity: WorkloadIdentity) -> dict[str, Any]:
+    """KUBERNETES_IDENTITY, as the service reads it: this cluster's API
+    server, read with the token and CA of the API pod's projected volume."""
+    return {
+        "name": WORKLOAD_IDENTITY_NAME,
+        "audience": identity.audience,
+        "token_file": f"{KUBERNETES_IDENTITY_PATH}/{KUBERNETES_TOKEN_FILE}",
+        "ca_file": f"{KUBERNETES_IDENTITY_PATH}/{KUBERNETES_CA_FILE}",
+        "service_accounts": [
+            {
+                "namespace": grant.namespace,
+                **({"name": grant.name} if grant.name else {}),
+                "role": grant.role,
+            }
+            for grant in identity.service_accounts
+        ],
     }
 
 

@@ -15,6 +15,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NewType
 
+from ingest_operator.identity_spec import (
+    DEFAULT_PASSWORD_LOGIN,
+    OidcProvider,
+    WorkloadIdentity,
+    parse_oidc,
+    parse_workload_identity,
+)
 from ingest_operator.spec_fields import Fields
 from ingest_operator.spec_fields import InvalidSpecError as InvalidSpecError
 
@@ -110,6 +117,9 @@ class AuthSpec:
     # None: the operator generates the JWT key and keeps it in its own Secret.
     jwt_secret_ref: SecretKeyRef | None
     bootstrap_admin_secret_ref: BootstrapAdminRef | None
+    password_login: bool = DEFAULT_PASSWORD_LOGIN
+    oidc: tuple[OidcProvider, ...] = ()
+    workload_identity: WorkloadIdentity | None = None
 
 
 @dataclass(frozen=True)
@@ -313,6 +323,9 @@ def _parse_auth(auth: Fields) -> AuthSpec:
     jwt = auth.optional_object("jwtSecretRef")
     admin = auth.optional_object("bootstrapAdminSecretRef")
     return AuthSpec(
+        password_login=auth.boolean("passwordLogin", DEFAULT_PASSWORD_LOGIN),
+        oidc=parse_oidc(auth),
+        workload_identity=parse_workload_identity(auth),
         jwt_secret_ref=None
         if jwt is None
         else _parse_secret_key_ref(jwt, DEFAULT_JWT_SECRET_KEY_KEY),

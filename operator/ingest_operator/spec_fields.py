@@ -53,6 +53,20 @@ class Fields:
             return str(default)
         return _nonempty_string(raw, self._child(field))
 
+    def optional_string(self, field: str) -> str | None:
+        raw = self._value(field, required=False)
+        return None if raw is None else _nonempty_string(raw, self._child(field))
+
+    def objects(self, field: str) -> tuple[Fields, ...]:
+        """A list of objects (absent: none), each read with its index in the path."""
+        raw = self._value(field, required=False)
+        if raw is None:
+            return ()
+        path = self._child(field)
+        if not isinstance(raw, list):
+            raise InvalidSpecError(path, f"must be a list, not {_type_name(raw)}")
+        return tuple(Fields(item, f"{path}[{index}]") for index, item in enumerate(raw))
+
     def strings(self, field: str) -> tuple[str, ...]:
         raw = self._value(field, required=False)
         if raw is None:

@@ -71,6 +71,7 @@ class LocalIdentityProvider:
             "iat": now,
             "nbf": now,
             "exp": now + lifetime,
+            "jti": uuid.uuid4().hex,
             "groups": groups if groups is not None else ["ingest-uploaders"],
             **claims,
         }

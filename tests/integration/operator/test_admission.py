@@ -155,6 +155,32 @@ SCHEMA_BREAKERS: dict[str, tuple[Callable[[], dict[str, Any]], str]] = {
         _with(resources={"api": {"limits": {"memory": "lots"}}}),
         "spec.resources.api.limits.memory in body should match",
     ),
+    "an OIDC provider signing with a shared secret": (
+        _with(
+            auth={
+                "oidc": [
+                    {
+                        "name": "corp",
+                        "issuer": "https://idp",
+                        "audience": "a",
+                        "algorithms": ["HS256"],
+                    }
+                ]
+            }
+        ),
+        'spec.auth.oidc[0].algorithms[0]: Unsupported value: "HS256"',
+    ),
+    "a ServiceAccount granted an unknown role": (
+        _with(
+            auth={
+                "workloadIdentity": {
+                    "audience": "ingest-api",
+                    "serviceAccounts": [{"namespace": "apps", "role": "root"}],
+                }
+            }
+        ),
+        'spec.auth.workloadIdentity.serviceAccounts[0].role: Unsupported value: "root"',
+    ),
     "secret name pattern": (
         _with(postgres={"urlSecretRef": {"name": "Ingest_DB"}}),
         "spec.postgres.urlSecretRef.name in body should match",
@@ -184,3 +210,24 @@ def test_the_api_server_fills_in_the_defaults(cluster: Cluster, namespace: str) 
     assert spec["resources"]["worker"]["limits"]["memory"] == "1Gi"
     assert spec["postgres"]["urlSecretRef"]["key"] == "url"
     assert spec["service"] == {"type": "ClusterIP", "port": 80}
+
+
+@pytest.mark.usefixtures("ingest_crd")
+def test_the_api_server_keeps_identity_providers_with_their_defaults(
+    cluster: Cluster, namespace: str
+) -> None:
+    spec = minimal_spec()
+    spec["auth"] = {
+        "oidc": [{"name": "corp", "issuer": "https://idp.example.com", "audience": "api"}],
+        "workloadIdentity": {
+            "audience": "ingest-api",
+            "serviceAccounts": [{"namespace": "apps", "name": "shipper", "role": "uploader"}],
+        },
+    }
+    stored = cluster.create(ingest_service_manifest(namespace, "shop", spec))["spec"]["auth"]
+    assert stored["passwordLogin"] is True
+    assert stored["oidc"][0] == {
+        "name": "corp", "issuer": "https://idp.example.com", "audience": "api",
+        "algorithms": ["RS256"], "leewaySeconds": 30, "rolesClaim": "groups",
+    }  # fmt: skip
+    assert stored["workloadIdentity"]["serviceAccounts"][0]["role"] == "uploader"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from ingest_operator.service_env import SERVICE_ENV_VARS, render_config_data
+from ingest_operator.service_env import API_ONLY_ENV_VARS, SERVICE_ENV_VARS, render_config_data
 from ingest_operator.spec import parse_spec
 from tests.support.ingest_service_builders import (
     ADMIN_SECRET,
@@ -43,7 +43,9 @@ def test_each_workload_gets_the_variables_it_needs() -> None:
     }  # fmt: skip
     bootstrap = {"BOOTSTRAP_ADMIN_USERNAME", "BOOTSTRAP_ADMIN_PASSWORD"}
 
-    assert set(env_by_name(workloads["api"])) == shared | bootstrap | {"PORT", "METRICS_PORT"}
+    identity = {"PASSWORD_LOGIN", "OIDC_ISSUERS"}
+    api_only = bootstrap | identity | {"PORT", "METRICS_PORT"}
+    assert set(env_by_name(workloads["api"])) == shared | api_only
     assert set(env_by_name(workloads["worker"])) == shared | {"METRICS_PORT"}
     assert set(env_by_name(workloads["migration"])) == shared
     assert set(env_by_name(workloads["purge"])) == shared
@@ -58,7 +60,7 @@ def test_without_a_bootstrap_ref_no_bootstrap_variables() -> None:
 
 def test_settings_come_from_the_config_map_by_their_own_name() -> None:
     env = env_by_name(pod_templates(render_children())["worker"])
-    for key in render_config_data(parse_spec(minimal_spec())):
+    for key in render_config_data(parse_spec(minimal_spec())).keys() - API_ONLY_ENV_VARS:
         assert env[key]["valueFrom"] == {"configMapKeyRef": {"name": "demo-config", "key": key}}
 
 
@@ -183,3 +185,29 @@ def test_resources_come_from_the_spec() -> None:
 def test_the_api_rolls_out_without_losing_capacity() -> None:
     strategy = render_children()["Deployment", "demo-api"]["spec"]["strategy"]
     assert strategy["rollingUpdate"]["maxUnavailable"] == 0
+
+
+def test_only_the_api_pod_gets_a_token_and_only_with_workload_identity() -> None:
+    raw = spec_with_every_reference()
+    assert "kubernetes-identity" not in str(pod_templates(render_children(raw))["api"])
+    raw["auth"] = {
+        **raw["auth"],
+        "workloadIdentity": {
+            "audience": "ingest-api",
+            "serviceAccounts": [{"namespace": "apps", "role": "uploader"}],
+        },
+    }
+    workloads = pod_templates(render_children(raw))
+    api = workloads["api"]["spec"]
+    [volume] = [v for v in api["volumes"] if v["name"] == "kubernetes-identity"]
+    token, ca = volume["projected"]["sources"]
+    assert token["serviceAccountToken"] == {"path": "token", "expirationSeconds": 3600}
+    assert ca["configMap"]["name"] == "kube-root-ca.crt"
+    mounts = api["containers"][0]["volumeMounts"]
+    assert {"name": "kubernetes-identity", "mountPath": "/var/run/secrets/ingest/kubernetes",
+            "readOnly": True} in mounts  # fmt: skip
+    assert api["automountServiceAccountToken"] is False
+    assert "KUBERNETES_IDENTITY" in env_by_name(workloads["api"])
+    for other in ("worker", "migration", "purge"):
+        assert "kubernetes-identity" not in str(workloads[other]), other
+        assert "KUBERNETES_IDENTITY" not in env_by_name(workloads[other]), other

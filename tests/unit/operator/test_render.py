@@ -195,6 +195,8 @@ def test_the_config_map_holds_the_non_secret_settings() -> None:
         "RETAIN_UPLOADS_DAYS": "7",
         "RETAIN_RESULTS_DAYS": "30",
         "RETAIN_FINISHED_JOBS_DAYS": "90",
+        "PASSWORD_LOGIN": "true",
+        "OIDC_ISSUERS": "[]",
     }
 
 

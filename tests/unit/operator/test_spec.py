@@ -26,6 +26,7 @@ from ingest_operator.spec import (
     ServiceType,
     parse_spec,
 )
+from tests.support.crd_schema import apply_schema_defaults, load_crd, root_schema
 from tests.support.ingest_service_builders import (
     ADMIN_SECRET,
     DB_SECRET,
@@ -200,3 +201,24 @@ def test_a_missing_nested_field_of_s3_is_named() -> None:
         parse_spec(raw)
 
     assert caught.value.path == "spec.s3.bucket"
+
+
+SPEC_SCHEMA = root_schema(load_crd())["properties"]["spec"]
+
+
+def test_identity_providers_parse_with_the_crds_defaults_and_bad_ones_name_their_field() -> None:
+    raw = minimal_spec()
+    raw["auth"] = {"oidc": [{"name": "corp", "issuer": "https://idp", "audience": "api"}]}
+    [corp] = parse_spec(raw).auth.oidc
+    assert (corp.algorithms, corp.leeway_seconds, corp.roles_claim) == (("RS256",), 30, "groups")
+    assert corp.roles == (("admin", ()), ("uploader", ()), ("viewer", ()))
+    defaulted = apply_schema_defaults(raw, SPEC_SCHEMA)
+    assert parse_spec(defaulted) == parse_spec(raw)
+    assert parse_spec(minimal_spec()).auth.password_login is True
+
+    raw["auth"]["oidc"].append({"name": "corp", "issuer": "https://other", "audience": "x"})
+    with pytest.raises(InvalidSpecError, match="names must be unique: corp"):
+        parse_spec(raw)
+    raw["auth"] = {"workloadIdentity": {"audience": "a", "serviceAccounts": [{"role": "admin"}]}}
+    with pytest.raises(InvalidSpecError, match=r"spec.auth.workloadIdentity.serviceAccounts\[0\]"):
+        parse_spec(raw)
