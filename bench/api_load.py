@@ -130,17 +130,11 @@ def fresh_database(admin_url: str) -> str:
     return url
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--logins-per-second", type=int, default=50)
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: apt-get install wrk")
-
+def api_env(**overrides: str) -> dict[str, str]:
+    """The environment of an `ingest-api` process on the local stack, on a
+    fresh database, with its limits lifted for a benchmark."""
     pg, rd, s3 = (ensure_up(name).settings for name in ("postgres", "redis", "minio"))
-    env = {
+    return {
         "ENVIRONMENT": "staging",
         "LOG_LEVEL": "warning",
         "DATABASE_URL": fresh_database(pg["DATABASE_URL"]),
@@ -156,7 +150,20 @@ def main() -> None:
         "LOGIN_ATTEMPTS_PER_ACCOUNT": "100000000",
         "LOGIN_ATTEMPTS_PER_CLIENT": "100000000",
         "DB_POOL_SIZE": "20",
+        **overrides,
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--logins-per-second", type=int, default=50)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+
+    env = api_env()
     with tempfile.TemporaryDirectory() as tmp, api_server(env, Path(tmp) / "api.log") as server:
         token = httpx.post(
             f"{server.url}/v1/auth/token", data={"username": ADMIN[0], "password": ADMIN[1]}

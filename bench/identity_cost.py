@@ -36,13 +36,11 @@ import jwt
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_load import BODY, fresh_database, measure, print_report  # noqa: E402
+from bench.api_load import ADMIN, BODY, api_env, measure, print_report  # noqa: E402
 from tests.support.identity_provider import identity_provider, oidc_settings  # noqa: E402
-from tests.support.local_stack import ensure_up  # noqa: E402
 from tests.support.processes import api_server  # noqa: E402
 
-ADMIN = ("bench-admin", "bench-admin-password")
-SECRET = "benchmark-secret-key-of-more-than-32-bytes"
+SECRET = "benchmark-secret-key-of-more-than-32-bytes"  # as api_env sets it
 # More distinct tokens than the API remembers (4096), taken in turn: each
 # request brings one the API has not verified lately.
 DISTINCT_TOKENS = 10_000
@@ -104,23 +102,8 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
 
-    pg, rd, s3 = (ensure_up(name).settings for name in ("postgres", "redis", "minio"))
     with identity_provider() as idp, tempfile.TemporaryDirectory() as tmp:
-        env = {
-            "ENVIRONMENT": "staging",
-            "LOG_LEVEL": "warning",
-            "DATABASE_URL": fresh_database(pg["DATABASE_URL"]),
-            "REDIS_URL": rd["REDIS_URL"].rsplit("/", 1)[0] + "/14",
-            "S3_ENDPOINT": s3["S3_ENDPOINT"],
-            "S3_ACCESS_KEY": s3["S3_ACCESS_KEY"],
-            "S3_SECRET_KEY": s3["S3_SECRET_KEY"],
-            "S3_BUCKET": s3["S3_BUCKET"],
-            "JWT_SECRET_KEY": SECRET,
-            "BOOTSTRAP_ADMIN_USERNAME": ADMIN[0],
-            "BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
-            "RATE_LIMIT_PER_MINUTE": "100000000",
-            "OIDC_ISSUERS": json.dumps([oidc_settings(idp)]),
-        }
+        env = api_env(OIDC_ISSUERS=json.dumps([oidc_settings(idp)]))
         directory = Path(tmp)
         with api_server(env, directory / "api.log") as server:
             api = httpx.Client(base_url=server.url, timeout=30)

@@ -59,22 +59,20 @@ class Fields:
 
     def objects(self, field: str) -> tuple[Fields, ...]:
         """A list of objects (absent: none), each read with its index in the path."""
-        raw = self._value(field, required=False)
-        if raw is None:
-            return ()
-        path = self._child(field)
-        if not isinstance(raw, list):
-            raise InvalidSpecError(path, f"must be a list, not {_type_name(raw)}")
-        return tuple(Fields(item, f"{path}[{index}]") for index, item in enumerate(raw))
+        return tuple(Fields(item, path) for item, path in self._items(field))
 
     def strings(self, field: str) -> tuple[str, ...]:
+        return tuple(_nonempty_string(item, path) for item, path in self._items(field))
+
+    def _items(self, field: str) -> list[tuple[Any, str]]:
+        """A list's items with their paths (absent: none)."""
         raw = self._value(field, required=False)
         if raw is None:
-            return ()
+            return []
         path = self._child(field)
         if not isinstance(raw, list):
             raise InvalidSpecError(path, f"must be a list, not {_type_name(raw)}")
-        return tuple(_nonempty_string(item, f"{path}[{index}]") for index, item in enumerate(raw))
+        return [(item, f"{path}[{index}]") for index, item in enumerate(raw)]
 
     def integer(self, field: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
         raw = self._value(field, required=False)
