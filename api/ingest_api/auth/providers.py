@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -35,6 +36,8 @@ from ingest_api.core.identities import (
 REQUIRED_CLAIMS: Final = ["exp", "iat", "iss", "sub", "aud"]
 FETCH_TIMEOUT_SECONDS: Final = 10
 KEYS_LIFESPAN_SECONDS: Final = 300
+# A provider whose discovery failed is asked again after this long.
+DISCOVERY_RETRY_SECONDS: Final = 10
 DISCOVERY_PATH: Final = "/.well-known/openid-configuration"
 # The API server serves its keys here whatever its discovery document
 # names (which may be a public address the pod cannot reach).
@@ -158,6 +161,8 @@ class Provider:
         self.issuer: str | None = config.issuer
         self._keys: ProviderKeys | None = None
         self._lock = threading.Lock()
+        self._failure: DependencyUnavailable | None = None
+        self._retry_at = 0.0
 
     @property
     def _token_file(self) -> str | None:
@@ -169,25 +174,38 @@ class Provider:
         return self.config.issuer.rstrip("/") + DISCOVERY_PATH
 
     def discover(self) -> None:
-        """Learn the issuer and the keys' address, once (blocking)."""
+        """Learn the issuer and the keys' address, once (blocking). After a
+        failure the provider is not asked again for DISCOVERY_RETRY_SECONDS:
+        tokens naming it (or any unknown issuer, while a cluster's issuer is
+        not known yet) get the same 503 at once, not a thread each that
+        waits for a timeout."""
         with self._lock:
             if self._keys is not None:
                 return
-            config = self.config
-            if isinstance(config, OidcIssuer) and config.jwks_uri:
-                jwks_uri = config.jwks_uri
+            if self._failure is not None and time.monotonic() < self._retry_at:
+                raise self._failure
+            try:
+                self._keys = self._find_keys()
+            except DependencyUnavailable as failure:
+                self._failure, self._retry_at = failure, time.monotonic() + DISCOVERY_RETRY_SECONDS
+                raise
+
+    def _find_keys(self) -> ProviderKeys:
+        """The provider's JWKS client: at the configured address, else where
+        its discovery document says (a cluster's keys: at its API server)."""
+        config = self.config
+        if isinstance(config, OidcIssuer) and config.jwks_uri:
+            jwks_uri = config.jwks_uri
+        else:
+            document = self._fetch_discovery()
+            if isinstance(config, KubernetesIdentity):
+                self.issuer = config.issuer or str(document.get("issuer", ""))
+                jwks_uri = config.api_server.rstrip("/") + KUBERNETES_JWKS_PATH
+            elif document.get("issuer") != config.issuer:
+                raise self._unavailable("its discovery document names another issuer")
             else:
-                document = self._fetch_discovery()
-                if isinstance(config, KubernetesIdentity):
-                    self.issuer = config.issuer or str(document.get("issuer", ""))
-                    jwks_uri = config.api_server.rstrip("/") + KUBERNETES_JWKS_PATH
-                else:
-                    if document.get("issuer") != config.issuer:
-                        raise self._unavailable("its discovery document names another issuer")
-                    jwks_uri = str(document.get("jwks_uri", ""))
-            self._keys = ProviderKeys(
-                jwks_uri, ca_file=self.config.ca_file, token_file=self._token_file
-            )
+                jwks_uri = str(document.get("jwks_uri", ""))
+        return ProviderKeys(jwks_uri, ca_file=config.ca_file, token_file=self._token_file)
 
     def _fetch_discovery(self) -> dict[str, Any]:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -246,3 +247,28 @@ def test_an_unreachable_provider_is_a_503_and_others_still_get_in(
         assert response.status_code == 503
         assert response.json()["dependency"] == "identity-provider:corp"
         assert client.get("/v1/jobs", headers=admin(client).headers).status_code == 200
+
+
+def test_a_provider_that_hangs_is_asked_once_not_by_every_request(settings: Settings) -> None:
+    # A socket that takes connections and never answers: each fetch of the
+    # discovery document waits for its timeout (10 s).
+    silent = socket.create_server(("127.0.0.1", 0))
+    issuer = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    config = {"name": "corp", "issuer": issuer, "audience": "ingest-api"}
+    token = jwt.encode(
+        {"iss": issuer, "sub": "x", "aud": "ingest-api", "exp": int(time.time()) + 60},
+        new_rsa_key(),
+        algorithm="RS256",
+        headers={"kid": "k"},
+    )
+    try:
+        with TestClient(create_app(settings_with(settings, oidc_issuers=[config]))) as client:
+            first = client.get("/v1/jobs", headers=bearer(token))
+            started = time.monotonic()
+            answers = [client.get("/v1/jobs", headers=bearer(token)) for _ in range(5)]
+            waited = time.monotonic() - started
+    finally:
+        silent.close()
+    assert first.status_code == 503
+    assert [answer.status_code for answer in answers] == [503] * 5
+    assert waited < 5, waited
