@@ -84,10 +84,9 @@ class ProviderIdentities:
     block), remembered until they expire, their users made on first sight."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
-        identities = settings.identities
-        self.providers = [Provider(config) for config in identities.oidc]
-        if identities.kubernetes:
-            self.providers.append(Provider(identities.kubernetes))
+        self.providers = [Provider(config) for config in settings.oidc_issuers]
+        if settings.kubernetes_identity:
+            self.providers.append(Provider(settings.kubernetes_identity))
         self._db = db
         self._verified: TokenCache[Credential] = TokenCache()
         # (issuer, subject) -> (user id, role): a user's row is written when

@@ -237,7 +237,9 @@ class Provider:
             key = self._keys.get_signing_key_from_jwt(token)
         except jwt.PyJWKClientConnectionError as error:
             raise self._unavailable("its keys could not be fetched") from error
-        except (jwt.PyJWKClientError, jwt.InvalidTokenError) as error:
+        except jwt.PyJWKSetError as error:  # its JWKS holds no key this library can use
+            raise self._unavailable(f"its keys are unusable: {error}") from error
+        except jwt.PyJWTError as error:
             raise Unauthenticated(
                 f"the token is not signed by a key '{self.name}' publishes: {error}"
             ) from error
@@ -253,7 +255,7 @@ class Provider:
             )
         except jwt.ExpiredSignatureError as error:
             raise Unauthenticated("the token has expired") from error
-        except jwt.InvalidTokenError as error:
+        except jwt.PyJWTError as error:
             raise Unauthenticated(f"the token is invalid: {error}") from error
         subject = claims["sub"]
         if not isinstance(subject, str) or not 0 < len(subject) <= 255:

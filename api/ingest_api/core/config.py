@@ -16,7 +16,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ingest_api.core.identities import Identities, KubernetesIdentity, OidcIssuer
+from ingest_api.core.identities import KubernetesIdentity, OidcIssuer, doubled_names
 
 # The development defaults. Production refuses each of them.
 DEFAULT_JWT_SECRET_KEY = "development-only-jwt-secret-change-me-in-production"  # noqa: S105 - the placeholder production refuses
@@ -212,12 +212,10 @@ class Settings(BaseSettings):
         own = [i.name for i in self.oidc_issuers if i.issuer == self.jwt_issuer]
         if own:
             raise ValueError(f"OIDC issuer {own[0]} has this service's own JWT_ISSUER")
-        self.identities  # noqa: B018 - checks the providers' names are unique
+        doubled = doubled_names(self.oidc_issuers, self.kubernetes_identity)
+        if doubled:
+            raise ValueError(f"identity provider names must be unique: {', '.join(doubled)}")
         return self
-
-    @property
-    def identities(self) -> Identities:
-        return Identities(oidc=self.oidc_issuers, kubernetes=self.kubernetes_identity)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 Algorithm = Literal[
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"
@@ -89,18 +89,7 @@ class KubernetesIdentity(_Strict):
     service_accounts: list[ServiceAccountGrant] = Field(min_length=1)
 
 
-class Identities(_Strict):
-    """Every trusted provider; names are unique, so users' names are too."""
-
-    oidc: list[OidcIssuer] = Field(default_factory=list)
-    kubernetes: KubernetesIdentity | None = None
-
-    @model_validator(mode="after")
-    def _names_unique(self) -> Identities:
-        names = [issuer.name for issuer in self.oidc]
-        if self.kubernetes:
-            names.append(self.kubernetes.name)
-        doubled = sorted({name for name in names if names.count(name) > 1})
-        if doubled:
-            raise ValueError(f"identity provider names must be unique: {', '.join(doubled)}")
-        return self
+def doubled_names(oidc: list[OidcIssuer], kubernetes: KubernetesIdentity | None) -> list[str]:
+    """The provider names given twice: each must be unique, so users' names are."""
+    names = [issuer.name for issuer in oidc] + ([kubernetes.name] if kubernetes else [])
+    return sorted({name for name in names if names.count(name) > 1})
