@@ -55,6 +55,12 @@ async def update(
     session: AsyncSession, *, user_id: uuid.UUID, role: Role | None, is_active: bool | None
 ) -> User:
     user = await get(session, user_id=user_id)
+    if user.issuer is not None and role is not None and role.value != user.role:
+        # Its next token would set the role again: a change here would not last.
+        raise Conflict(
+            f"user {user.username} comes from an identity provider, which decides their role; "
+            "change their groups there (an admin may still disable them)"
+        )
     stays_admin = (role is None or role is Role.ADMIN) and is_active is not False
     if user.role == Role.ADMIN.value and user.is_active and not stays_admin:
         await _keep_an_admin(session, leaving=user.id)

@@ -272,3 +272,19 @@ def test_a_provider_that_hangs_is_asked_once_not_by_every_request(settings: Sett
     assert first.status_code == 503
     assert [answer.status_code for answer in answers] == [503] * 5
     assert waited < 5, waited
+
+
+def test_an_admin_cannot_change_a_role_the_provider_decides(
+    oidc_client: TestClient, idp: LocalIdentityProvider
+) -> None:
+    me = oidc_client.get("/v1/users/me", headers=bearer(idp.token("erin"))).json()
+    boss = admin(oidc_client)
+    refused = oidc_client.patch(
+        f"/v1/users/{me['id']}", json={"role": "admin"}, headers=boss.headers
+    )
+    assert refused.status_code == 409
+    assert "identity provider" in refused.json()["detail"]
+    same = oidc_client.patch(
+        f"/v1/users/{me['id']}", json={"role": "uploader"}, headers=boss.headers
+    )
+    assert same.status_code == 200
