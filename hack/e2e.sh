@@ -90,11 +90,17 @@ k -n "$NS" get secret ingest-jwt >/dev/null 2>&1 ||
 secret ingest-s3-default --from-literal=accessKey=minioadmin --from-literal=secretKey=minioadmin
 secret ingest-jwt-weak --from-literal=jwtSecretKey=secret
 
+# The local kubelet runs this checkout's code whatever image a pod names. A
+# tag that follows the schema's revision makes the operator run the
+# migration again when a checkout brings a new one, as a new image would
+# (its Job is named after the image and the database).
+SCHEMA_HEAD=$("$VENV_BIN/python" -c 'from ingest_api.migrations import head_revision; print(head_revision())')
 apply_example() {
   # The examples name the demo's namespace and the local MinIO's default
   # address; this run's may differ (INGEST_MINIO_PORT).
   sed -e "s/namespace: demo/namespace: $NS/" \
     -e "s#endpoint: http://127.0.0.1:59000#endpoint: $S3_ENDPOINT#" \
+    -e "s#image: \(registry.example.com/ingest-api:[^ ]*\)#image: \1-schema-$SCHEMA_HEAD#" \
     "$ROOT_DIR/examples/$1" | k apply -f -
 }
 
