@@ -39,6 +39,7 @@ from ingest_api.http.problem import install_problem_handlers
 from ingest_api.http.rate_limit import RateLimiter
 from ingest_api.http.request_limits import RequestLimitsMiddleware
 from ingest_api.jobs.creation import JobCreations
+from ingest_api.jobs.parts_router import router as parts_router
 from ingest_api.jobs.reading import JobReads
 from ingest_api.jobs.router import router as jobs_router
 from ingest_api.migrations import head_revision
@@ -164,7 +165,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Added last, so outermost: even CORS answers carry a request id.
     app.add_middleware(RequestContextMiddleware)
 
-    for router in (health_router, auth_router, users_router, api_keys_router, jobs_router):
+    routers = (health_router, auth_router, users_router, api_keys_router, jobs_router, parts_router)
+    for router in routers:
         app.include_router(router)
     install_openapi(app, allowed_content_types=settings.allowed_content_types)
     return app

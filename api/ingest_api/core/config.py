@@ -102,7 +102,13 @@ class Settings(BaseSettings):
     s3_bucket: str = "ingest"
     upload_url_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
     download_url_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
-    max_upload_bytes: int = Field(default=5 * 1024**3, ge=1)
+    max_upload_bytes: int = Field(default=5 * 1024**3, ge=1, le=5 * 1024**4)
+    # Files larger than this are uploaded in parts (S3 multipart: parallel,
+    # resumable, past the 5 GiB of one POST); smaller ones in one POST unless
+    # the client asks for parts. MULTIPART_PART_BYTES is the parts' size when
+    # the client does not choose one (grown to fit 10,000 parts).
+    multipart_threshold_bytes: int = Field(default=100 * 1024**2, ge=5 * 1024**2)
+    multipart_part_bytes: int = Field(default=16 * 1024**2, ge=5 * 1024**2, le=5 * 1024**3)
     allowed_content_types: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: [
             "text/plain",

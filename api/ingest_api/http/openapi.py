@@ -125,10 +125,11 @@ def error_statuses(path: str, method: str, operation: Document) -> list[int]:
             statuses.add(404)
         if "requestBody" in operation:
             statuses.add(400)
-        # A state the request clashes with: a job's (its result, before it
-        # has one), a user's, an Idempotency-Key's.
+        # A state the request clashes with: a job's (its result before it
+        # has one, its upload or parts once it is past `created`), a user's,
+        # an Idempotency-Key's.
         if (method in {"post", "patch"} and not path.startswith("/v1/auth/")) or path.endswith(
-            "/result"
+            ("/result", "/upload", "/parts")
         ):
             statuses.add(409)
     return sorted(statuses)

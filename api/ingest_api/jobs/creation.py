@@ -21,7 +21,7 @@ from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import JOB_BATCH_SIZE, JOB_TRANSITIONS
 from ingest_api.jobs import sql
 from ingest_api.jobs.models import JobRow
-from ingest_api.jobs.rules import check_acceptable
+from ingest_api.jobs.rules import check_acceptable, part_size_of
 from ingest_api.jobs.schemas import JobCreate
 from ingest_api.jobs.sql import NewJob
 from ingest_api.jobs.states import JobState
@@ -70,7 +70,13 @@ class JobCreations:
         Idempotency-Key seen before (same body), the job made then. Returns the
         job and whether it is new."""
         check_acceptable(self._settings, data)
-        new = NewJob(owner_id=user_id, data=data, request_id=request_id, via=via)
+        new = NewJob(
+            owner_id=user_id,
+            data=data,
+            request_id=request_id,
+            via=via,
+            part_size_bytes=part_size_of(self._settings, data),
+        )
         if idempotency_key is None:
             job, created = sql.created_job(await self._batches.submit(new)), True
         else:

@@ -52,6 +52,10 @@ class Job(Base):
     # version, so a file replaced after verification is never processed.
     object_etag: Mapped[str | None] = mapped_column(Text)
     object_version: Mapped[str | None] = mapped_column(Text)
+    # A file uploaded in parts: each part's size (all but the last), and the
+    # storage's multipart upload id once the first part URLs were asked for.
+    part_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    upload_id: Mapped[str | None] = mapped_column(Text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,8 @@ class JobRow:
     retries: int
     object_etag: str | None
     object_version: str | None
+    part_size_bytes: int | None
+    upload_id: str | None
 
 
 class JobEvent(Base):

@@ -27,7 +27,7 @@ from ingest_api.http.deps import (
 )
 from ingest_api.http.problem import request_id_of
 from ingest_api.http.responses import ModelResponse
-from ingest_api.jobs import rules, service
+from ingest_api.jobs import multipart, rules, service
 from ingest_api.jobs.creation import JobCreations
 from ingest_api.jobs.models import JobRow
 from ingest_api.jobs.reading import JobReads
@@ -44,6 +44,7 @@ from ingest_api.jobs.schemas import (
 from ingest_api.jobs.states import JobState
 from ingest_api.queue.service import OutboxRelay
 from ingest_api.runtime import Runtime
+from ingest_api.storage.multipart import PartUploads
 from ingest_api.storage.service import PresignedUpload
 from ingest_api.users.models import Principal
 
@@ -113,7 +114,7 @@ async def create_job(
     # A replay must not hand out a new policy for a file already verified.
     upload = (
         service.presign_upload(runtime.store, runtime.settings, job=job)
-        if job.status == JobState.CREATED.value
+        if job.status == JobState.CREATED.value and job.part_size_bytes is None
         else None
     )
     answer = job_created(job, upload)
@@ -197,6 +198,8 @@ async def renew_upload(
     """A fresh presigned upload for a job still waiting for its file."""
     user, job = await visible_job(request, job_id, credential)
     rules.require_uploader(user)
+    if job.part_size_bytes is not None:
+        raise Conflict(f"job {job_id} is uploaded in parts: ask POST /v1/jobs/{job_id}/parts")
     if job.status != JobState.CREATED.value:
         raise InvalidRequest(
             f"the job is '{job.status}'; uploads are for 'created' jobs", field="status"
@@ -224,6 +227,7 @@ async def cancel_job(
     job = await runtime.db.transaction(
         lambda session: service.cancel(session, job_id=job_id, user=user, request_id=request_id)
     )
+    await multipart.drop_parts(PartUploads(runtime.store), job)
     return JobPublic.model_validate(job)
 
 

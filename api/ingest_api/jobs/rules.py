@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 
 from ingest_api.core.config import Settings
 from ingest_api.core.errors import Forbidden, InvalidRequest, NotFound
+from ingest_api.jobs.parts import part_size_for
 from ingest_api.jobs.schemas import JobCreate
 from ingest_api.users.models import Principal, Role
 
@@ -63,3 +64,32 @@ def check_acceptable(settings: Settings, data: JobCreate) -> None:
 def request_fingerprint(data: JobCreate) -> str:
     canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# S3 takes at most 5 GiB in one POST; larger files can only come in parts.
+SINGLE_UPLOAD_MAX_BYTES = 5 * 1024**3
+
+
+def part_size_of(settings: Settings, data: JobCreate) -> int | None:
+    """The size of the parts the file is uploaded in; None for one POST."""
+    too_large_for_one = data.size_bytes > SINGLE_UPLOAD_MAX_BYTES
+    if data.multipart is False:
+        if too_large_for_one:
+            raise InvalidRequest(
+                f"a file over {SINGLE_UPLOAD_MAX_BYTES} bytes can only be uploaded in parts",
+                field="multipart",
+            )
+        if data.part_size_bytes is not None:
+            raise InvalidRequest("a part size is for uploads in parts", field="part_size_bytes")
+        return None
+    in_parts = (
+        data.multipart
+        or too_large_for_one
+        or data.part_size_bytes is not None
+        or data.size_bytes > settings.multipart_threshold_bytes
+    )
+    if not in_parts:
+        return None
+    return part_size_for(
+        data.size_bytes, requested=data.part_size_bytes, default=settings.multipart_part_bytes
+    )

@@ -8,8 +8,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from ingest_api.jobs.parts import (
+    MAX_PART_BYTES,
+    MAX_PARTS,
+    MAX_PARTS_PER_REQUEST,
+    MIN_PART_BYTES,
+    part_count,
+)
 from ingest_api.jobs.states import JobState
 
 MAX_LABELS = 20
@@ -49,6 +56,18 @@ class JobCreate(BaseModel):
     size_bytes: int = Field(gt=0, description="exact size of the file; storage enforces it")
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="hex digest")
     labels: dict[str, str] = Field(default_factory=dict, description="up to 20 key/value labels")
+    multipart: bool | None = Field(
+        default=None,
+        description="upload in parts (true) or in one POST (false); by default, in parts "
+        "above MULTIPART_THRESHOLD_BYTES (and always above 5 GiB)",
+    )
+    part_size_bytes: int | None = Field(
+        default=None,
+        ge=MIN_PART_BYTES,
+        le=MAX_PART_BYTES,
+        description="the size of every part but the last (5 MiB to 5 GiB, at most 10,000 "
+        "parts); by default MULTIPART_PART_BYTES, grown to fit",
+    )
 
     @field_validator("filename")
     @classmethod
@@ -103,16 +122,74 @@ class JobPublic(BaseModel):
         "object_replaced, internal_error, dead_lettered, lost_repeatedly"
     )
     retries: int = Field(description="how often the job was queued again with /retry")
+    part_size_bytes: int | None = Field(
+        description="a file uploaded in parts: the size of each part but the last; "
+        "null for a file uploaded in one POST"
+    )
     request_id: str | None
     created_at: datetime
     updated_at: datetime
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def part_count(self) -> int | None:
+        """How many parts the file is uploaded in (null: one POST)."""
+        if self.part_size_bytes is None:
+            return None
+        return part_count(self.size_bytes, self.part_size_bytes)
+
 
 class JobCreated(JobPublic):
     upload: UploadPublic | None = Field(
-        description="where to upload the file; null when an Idempotency-Key replay "
-        "finds the job past `created`"
+        description="where to upload the file in one POST; null for a file uploaded in "
+        "parts (ask POST /v1/jobs/{id}/parts for their URLs), and when an Idempotency-Key "
+        "replay finds the job past `created`"
     )
+
+
+class PartRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    part_number: int = Field(ge=1, le=MAX_PARTS)
+    sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="the part's SHA-256 (hex): storage then refuses any other bytes",
+    )
+
+
+class PartsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    parts: list[PartRequest] = Field(min_length=1, max_length=MAX_PARTS_PER_REQUEST)
+
+
+class PartUploadPublic(BaseModel):
+    """PUT exactly `size_bytes` bytes to `url`, with `headers`."""
+
+    part_number: int
+    size_bytes: int
+    method: str = "PUT"
+    url: str
+    headers: dict[str, str]
+
+
+class PartUploadsPublic(BaseModel):
+    parts: list[PartUploadPublic]
+    expires_at: datetime
+
+
+class StoredPartPublic(BaseModel):
+    part_number: int
+    size_bytes: int
+    etag: str
+    sha256: str | None = Field(description="base64, when the part was sent with one")
+
+
+class StoredPartsPublic(BaseModel):
+    part_size_bytes: int
+    part_count: int
+    parts: list[StoredPartPublic] = Field(description="the parts storage holds, in order")
 
 
 class JobsPublic(BaseModel):

@@ -21,11 +21,13 @@ from ingest_api.core.config import Settings
 from ingest_api.core.db import Database, after_commit
 from ingest_api.core.errors import Conflict, IllegalTransition, InvalidRequest
 from ingest_api.jobs.models import Job, JobEvent, JobRow
+from ingest_api.jobs.multipart import join_parts
 from ingest_api.jobs.rules import check_visible, require_uploader
 from ingest_api.jobs.states import JobState, check_transition
 from ingest_api.jobs.transitions import Actor, transition
 from ingest_api.queue import service as queue
 from ingest_api.queue.schemas import JobMessage
+from ingest_api.storage.multipart import PartUploads
 from ingest_api.storage.service import ObjectStore, PresignedUpload, StoredObject
 from ingest_api.users.models import Principal, Role
 
@@ -146,6 +148,8 @@ async def queue_verified(
     job = await db.transaction(load)
     # The storage is asked outside any transaction: no row is locked while
     # the network answers. The move below is conditional, so a race is safe.
+    if step is COMPLETE and job.part_size_bytes is not None:
+        await join_parts(PartUploads(store), job)
     stored = check_upload(job, await store.head(key=job.object_key))
 
     async def mark_queued(session: AsyncSession) -> Job:

@@ -77,14 +77,15 @@ _INSERT_CREATED_JOBS: Final = f"""
 WITH new AS (
     SELECT * FROM jsonb_to_recordset(%(jobs)s::jsonb) AS new(
         id uuid, owner_id uuid, filename text, content_type text, size_bytes bigint,
-        sha256 text, labels jsonb, object_key text, request_id text, via text)
+        sha256 text, labels jsonb, object_key text, request_id text, via text,
+        part_size_bytes bigint)
 ), caller AS (
     SELECT {", ".join(USER_COLUMNS)} FROM users WHERE id IN (SELECT owner_id FROM new)
 ), job AS (
     INSERT INTO jobs (id, owner_id, status, filename, content_type, size_bytes, sha256,
-                      labels, object_key, request_id, attempts)
+                      labels, object_key, request_id, attempts, part_size_bytes)
     SELECT new.id, caller.id, %(status)s, new.filename, new.content_type, new.size_bytes,
-           new.sha256, new.labels, new.object_key, new.request_id, 0
+           new.sha256, new.labels, new.object_key, new.request_id, 0, new.part_size_bytes
     FROM new JOIN caller ON caller.id = new.owner_id
     WHERE caller.is_active AND caller.role IN ({_UPLOADER_ROLES})
     ON CONFLICT (id) DO NOTHING
@@ -128,6 +129,8 @@ class NewJob:
     data: JobCreate
     request_id: str | None
     via: str | None = None
+    # Uploaded in parts of this size; None: in one POST.
+    part_size_bytes: int | None = None
 
 
 def split_row(row: Sequence[Any] | None) -> tuple[Principal, JobRow | None]:
@@ -194,6 +197,7 @@ async def insert_created(
             "object_key": upload_key(job_id),
             "request_id": new.request_id,
             "via": new.via,
+            "part_size_bytes": new.part_size_bytes,
         }
         for job_id, new in new_jobs
     ]

@@ -155,7 +155,7 @@ class ObjectStore:
                 version_id=answer.get("VersionId") if answer.get("VersionId") != "null" else None,
             )
 
-        return await self._call(head_object)
+        return await self.call(head_object)
 
     def open_object(self, *, key: str, etag: str | None = None, version: str | None = None) -> Any:
         """A streaming reader of the object (blocking: call it from a thread).
@@ -168,10 +168,6 @@ class ObjectStore:
             request["VersionId"] = version
         return self.client.get_object(**request)["Body"]
 
-    def start_multipart(self, *, key: str, content_type: str) -> MultipartWriter:
-        """A writer that streams an object in parts (blocking: use from a thread)."""
-        return MultipartWriter(self.client, self.bucket, key, content_type)
-
     async def ensure_bucket(self) -> None:
         def create() -> None:
             try:
@@ -179,14 +175,14 @@ class ObjectStore:
             except ClientError:
                 self.client.create_bucket(Bucket=self.bucket)
 
-        await self._call(create)
+        await self.call(create)
 
     async def delete(self, keys: list[str]) -> int:
         """Delete these objects (at most 1,000: one request); how many storage
         confirmed. A key that does not exist counts as deleted: S3 says so."""
         if not keys:
             return 0
-        answer = await self._call(
+        answer = await self.call(
             lambda: self.client.delete_objects(
                 Bucket=self.bucket,
                 Delete={"Objects": [{"Key": key} for key in keys], "Quiet": False},
@@ -202,7 +198,7 @@ class ObjectStore:
 
     async def set_lifecycle(self, configuration: dict[str, Any]) -> None:
         """Replace the bucket's lifecycle rules (PutBucketLifecycleConfiguration)."""
-        await self._call(
+        await self.call(
             lambda: self.client.put_bucket_lifecycle_configuration(
                 Bucket=self.bucket,
                 LifecycleConfiguration=configuration,  # type: ignore[arg-type]
@@ -211,9 +207,11 @@ class ObjectStore:
 
     async def ping(self) -> None:
         """Raise DependencyUnavailable unless the bucket answers."""
-        await self._call(lambda: self.client.head_bucket(Bucket=self.bucket))
+        await self.call(lambda: self.client.head_bucket(Bucket=self.bucket))
 
-    async def _call(self, function: Callable[[], T]) -> T:
+    async def call(self, function: Callable[[], T]) -> T:
+        """`function` (a blocking storage call) in a thread; an outage or a
+        storage error is DependencyUnavailable, a 4xx answer stays a ClientError."""
         try:
             return await anyio.to_thread.run_sync(function)
         except (BotoCoreError, ClientError) as error:
@@ -239,58 +237,3 @@ def _is_client_mistake(error: ClientError) -> bool:
     """4xx answers other than throttling are ours to handle, not an outage."""
     status = http_status(error)
     return 400 <= status < 500 and status != 429
-
-
-# S3 refuses parts under 5 MiB except the last; larger parts mean fewer calls.
-MULTIPART_PART_BYTES = 16 * 1024 * 1024
-
-
-class MultipartWriter:
-    """Streams bytes into one object through a multipart upload, a part at a
-    time, so the output of a large file never sits whole in memory. Blocking:
-    the worker drives it from the thread that processes the file."""
-
-    def __init__(self, client: S3Client, bucket: str, key: str, content_type: str) -> None:
-        self.client, self.bucket, self.key = client, bucket, key
-        self.upload_id = client.create_multipart_upload(
-            Bucket=bucket, Key=key, ContentType=content_type
-        )["UploadId"]
-        self.parts: list[dict[str, Any]] = []
-        self.buffer = bytearray()
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        self.buffer += data
-        self.size += len(data)
-        if len(self.buffer) >= MULTIPART_PART_BYTES:
-            self._upload_part()
-
-    def _upload_part(self) -> None:
-        number = len(self.parts) + 1
-        answer = self.client.upload_part(
-            Bucket=self.bucket,
-            Key=self.key,
-            UploadId=self.upload_id,
-            PartNumber=number,
-            Body=bytes(self.buffer),
-        )
-        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
-        self.buffer.clear()
-
-    def complete(self) -> int:
-        """Finish the object; return its size in bytes."""
-        if self.buffer or not self.parts:
-            self._upload_part()
-        self.client.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=self.key,
-            UploadId=self.upload_id,
-            MultipartUpload={"Parts": self.parts},  # type: ignore[typeddict-item]
-        )
-        return self.size
-
-    def abort(self) -> None:
-        """Drop the parts uploaded so far (the bucket keeps nothing)."""
-        self.client.abort_multipart_upload(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id
-        )

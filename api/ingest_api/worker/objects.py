@@ -28,6 +28,7 @@ from ingest_api.processing.errors import ProcessingError
 from ingest_api.processing.models import Limits
 from ingest_api.processing.overlapping import BackgroundSink
 from ingest_api.storage.keys import result_key
+from ingest_api.storage.multipart import MultipartWriter
 from ingest_api.storage.service import ObjectStore, error_code
 
 READ_CHUNK_BYTES = 1024 * 1024
@@ -105,7 +106,7 @@ def process_object(
     body = open_verified(store, upload)
     output_key = result_key(upload.job_id)
     try:
-        writer = store.start_multipart(key=output_key, content_type=OUTPUT_CONTENT_TYPE)
+        writer = MultipartWriter(store.client, store.bucket, output_key, OUTPUT_CONTENT_TYPE)
         try:
             with BackgroundSink(writer.write) as upload_part:
                 summary = process_stream(

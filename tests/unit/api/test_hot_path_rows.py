@@ -25,7 +25,8 @@ def job_values() -> list[object]:
         "content_type": "text/plain", "size_bytes": 10, "sha256": None, "labels": {},
         "object_key": "uploads/x", "request_id": None, "attempts": 0, "failure_reason": None,
         "result": None, "created_at": NOW, "updated_at": NOW, "failure_code": None,
-        "retries": 0, "object_etag": None, "object_version": None,
+        "retries": 0, "object_etag": None, "object_version": None, "part_size_bytes": None,
+        "upload_id": None,
     }  # fmt: skip
     return [values[field.name] for field in fields(JobRow)]
 
