@@ -4,7 +4,6 @@ error. Uploads go straight to the storage's presigned URL."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -117,18 +116,6 @@ class ApiClient:
         self.credentials.refresh_token = tokens["refresh_token"]
         config.save(self.credentials)
         return True
-
-    def create_job(
-        self, path: Path, *, content_type: str, labels: dict[str, str], idempotency_key: str | None
-    ) -> Any:
-        body = {
-            "filename": path.name,
-            "content_type": content_type,
-            "size_bytes": path.stat().st_size,
-            "labels": labels,
-        }
-        key = idempotency_key or str(uuid.uuid4())
-        return self.request("POST", "/v1/jobs", json=body, headers={"Idempotency-Key": key})
 
 
 class ProgressReader:

@@ -1,7 +1,7 @@
 """`ingestctl`: upload log files to the Ingest Service and follow their jobs.
 
     ingestctl login --url URL --username NAME       (password on stdin or prompted)
-    ingestctl upload FILE [--label k=v ...] [--wait]
+    ingestctl upload FILE [--label k=v ...] [--wait] [--concurrency N]
     ingestctl wait JOB_ID        ingestctl show JOB_ID        ingestctl list
     ingestctl result JOB_ID [--download PATH]
 
@@ -9,7 +9,12 @@ Machines skip the login: INGEST_URL and INGEST_API_KEY (or INGEST_TOKEN,
 or INGEST_TOKEN_FILE for a mounted token such as a projected ServiceAccount
 token) in the environment take precedence over a stored login.
 
-Every command takes --json for scripts. Exit codes: 0 success, 1 the API
+A large file goes in parts, several at once; an interrupted upload (Ctrl-C,
+a dropped network) continues where it stopped when the same command runs
+again (exit 130 says so).
+
+Every command takes --json for scripts (upload also writes each step as a
+JSON line on stderr). Exit codes: 0 success, 1 the API
 refused (its reason is printed), 2 usage, 3 the API or storage unreachable,
 4 not logged in or the session expired, 5 the job failed or was cancelled.
 """
@@ -21,6 +26,7 @@ import getpass
 import json
 import mimetypes
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,8 +34,8 @@ from typing import Any
 import httpx
 
 from ingest_api import __version__
-from ingest_api.cli import config
-from ingest_api.cli.client import ApiClient, CliError, upload_file
+from ingest_api.cli import config, uploading
+from ingest_api.cli.client import ApiClient, CliError
 from ingest_api.cli.progress import ProgressBar, human_bytes
 
 TERMINAL = {"completed", "failed", "cancelled"}
@@ -86,16 +92,34 @@ def cmd_upload(args: argparse.Namespace) -> None:
         raise CliError(f"no such file: {path}", 2)
     labels = dict(label.split("=", 1) for label in args.label)
     client = connect()
-    job = client.create_job(
-        path,
-        content_type=args.content_type or guess_content_type(path),
-        labels=labels,
-        idempotency_key=args.idempotency_key,
-    )
     bar = ProgressBar(path.stat().st_size, f"uploading {path.name}")
-    upload_file(job["upload"], path, bar.update)
-    bar.finish()
-    job = client.request("POST", f"/v1/jobs/{job['id']}/complete")
+
+    lines = threading.Lock()  # parts report from several threads
+
+    def on_event(event: dict[str, Any]) -> None:
+        # For scripts: one JSON line per step on stderr; stdout keeps the result.
+        if args.json:
+            with lines:
+                sys.stderr.write(json.dumps(event) + "\n")
+                sys.stderr.flush()
+
+    try:
+        job = uploading.upload(
+            client,
+            path,
+            content_type=args.content_type or guess_content_type(path),
+            labels=labels,
+            idempotency_key=args.idempotency_key,
+            concurrency=args.concurrency,
+            on_progress=bar.update,
+            on_event=on_event,
+        )
+    except KeyboardInterrupt:
+        raise CliError(
+            "interrupted: run the same command again to resume the upload", 130
+        ) from None
+    finally:
+        bar.finish()
     if args.wait:
         job = wait_for(client, job["id"], args.timeout, quiet=args.json)
     emit(args, job, job_line(job))
@@ -210,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     upload.add_argument("--idempotency-key", help="retrying with the same key makes no second job")
     upload.add_argument("--wait", action="store_true", help="wait until the job ends")
+    upload.add_argument(
+        "--concurrency", type=int, default=4, help="parts sent at once (large files), default 4"
+    )
     upload.add_argument("--timeout", type=float, default=600)
     wait = command("wait", cmd_wait, "wait until a job ends, showing its status")
     wait.add_argument("job_id")

@@ -17,6 +17,12 @@ def human_bytes(count: float) -> str:
     return f"{count:.1f} GiB"  # pragma: no cover
 
 
+def human_duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 class ProgressBar:
     def __init__(self, total: int, label: str, stream: TextIO | None = None) -> None:
         self.total = max(total, 1)
@@ -33,9 +39,11 @@ class ProgressBar:
         self.last_draw = now
         filled = int(BAR_WIDTH * min(done, self.total) / self.total)
         rate = done / max(now - self.started, 1e-6)
+        left = (self.total - done) / rate if rate > 0 else 0.0
         self.stream.write(
             f"\r{self.label} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
-            f"{human_bytes(done)}/{human_bytes(self.total)} {human_bytes(rate)}/s"
+            f"{human_bytes(done)}/{human_bytes(self.total)} {human_bytes(rate)}/s "
+            f"ETA {human_duration(left)}  "
         )
         self.stream.flush()
 

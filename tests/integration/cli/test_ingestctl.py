@@ -7,23 +7,14 @@ import json
 import os
 import stat
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ingest_api.core.config import Settings
-from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME, admin, make_api_key, settings_env
+from tests.support.api import ADMIN_PASSWORD, ADMIN_USERNAME, admin, make_api_key
 from tests.support.logs import json_lines
-from tests.support.processes import BIN_DIR, ServerProcess, api_server, worker_process
-
-
-@pytest.fixture
-def api(settings: Settings, tmp_path: Path) -> Iterator[ServerProcess]:
-    env = settings_env(settings)
-    with api_server(env, tmp_path / "api.log") as server, worker_process(env, tmp_path / "w.log"):
-        yield server
+from tests.support.processes import BIN_DIR, ServerProcess
 
 
 @pytest.fixture
