@@ -4,9 +4,11 @@ A file the API wants in parts is sent `concurrency` parts at a time, each
 with its SHA-256 (storage refuses other bytes) from the file's own offset,
 so memory holds `concurrency` parts at most. Where an upload stands is kept
 in the config folder (`uploads/`, one file per local path): the next
-`ingestctl upload` of the same file (same size and SHA-256) continues the
-same job, sending only the parts storage does not hold, whatever stopped the
-last one (Ctrl-C, a dropped network, a killed process).
+`ingestctl upload` of the same file (same size and modification time)
+continues the same job, sending only the parts storage does not hold with
+the same SHA-256, whatever stopped the last one (Ctrl-C, a dropped network,
+a killed process). No pass over the whole file precedes the upload: each
+part is read once, hashed and sent.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,6 @@ from ingest_api.cli import config
 from ingest_api.cli.client import ApiClient, CliError, describe, upload_file
 
 Events = Callable[[dict[str, Any]], None]
-HASH_CHUNK = 8 * 1024**2
 # What refused part uploads say, shortened to the storage's error code.
 STORAGE_CODES = (
     "SignatureDoesNotMatch",
@@ -41,20 +42,13 @@ STORAGE_CODES = (
 
 @dataclass
 class Resumable:
-    """Where an upload in parts stands, kept between runs."""
+    """Where an upload in parts stands, kept between runs: the job, and the
+    file as it was (a file changed since is uploaded anew)."""
 
     url: str
     job_id: str
     size: int
-    sha256: str
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    modified_ns: int
 
 
 def state_path(path: Path) -> Path:
@@ -79,11 +73,11 @@ def forget_state(path: Path) -> None:
     state_path(path).unlink(missing_ok=True)
 
 
-def resumable_job(client: ApiClient, path: Path, size: int, sha256: str) -> dict[str, Any] | None:
+def resumable_job(client: ApiClient, path: Path, now: Resumable) -> dict[str, Any] | None:
     """The job a former run of this upload left waiting for its parts."""
     state = load_state(path)
-    if state is None or (state.url, state.size, state.sha256) != (
-        client.credentials.url, size, sha256,
+    if state is None or (state.url, state.size, state.modified_ns) != (
+        now.url, now.size, now.modified_ns,
     ):  # fmt: skip
         return None
     try:
@@ -105,9 +99,10 @@ def upload(
     on_event: Events,
 ) -> dict[str, Any]:
     """Create (or resume) the file's job, upload the file, complete the job."""
-    size = path.stat().st_size
-    sha256 = file_sha256(path)
-    job = resumable_job(client, path, size, sha256)
+    status = path.stat()
+    size = status.st_size
+    now = Resumable(client.credentials.url, "", size, status.st_mtime_ns)
+    job = resumable_job(client, path, now)
     if job is not None:
         on_event({"event": "resumed", "job_id": job["id"]})
     else:
@@ -115,14 +110,13 @@ def upload(
             "filename": path.name,
             "content_type": content_type,
             "size_bytes": size,
-            "sha256": sha256,
             "labels": labels,
         }
         key = idempotency_key or str(uuid.uuid4())
         job = client.request("POST", "/v1/jobs", json=body, headers={"Idempotency-Key": key})
         on_event({"event": "created", "job_id": job["id"], "part_count": job.get("part_count")})
     if job.get("part_count"):
-        save_state(path, Resumable(client.credentials.url, job["id"], size, sha256))
+        save_state(path, Resumable(now.url, job["id"], size, now.modified_ns))
         PartsUpload(client, job, path, concurrency, on_progress, on_event).run()
     else:
         upload_file(job["upload"], path, on_progress)
@@ -163,14 +157,44 @@ class PartsUpload:
         with self.storage, self.path.open("rb") as handle:
             pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="part")
             try:
-                futures = [pool.submit(self._send, handle.fileno(), n) for n in wanted]
-                finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
-                for future in finished:
-                    future.result()
+                self._send_all(handle.fileno(), wanted, pool)
             finally:
                 # Ctrl-C or a failed part: parts not started are not sent;
                 # the next run sends them.
                 pool.shutdown(wait=True, cancel_futures=True)
+
+    def _send_all(self, descriptor: int, wanted: list[int], pool: ThreadPoolExecutor) -> None:
+        """Hash the parts and ask for their URLs a batch at a time, while the
+        pool sends the batches before: one API request per batch, not per
+        part. At most `ahead` signed parts wait their turn, so no URL
+        outlives its expiry on a slow link."""
+        batch_size = self.concurrency * 2
+        ahead = threading.BoundedSemaphore(batch_size * 2)
+        futures: list[Future[None]] = []
+        for start in range(0, len(wanted), batch_size):
+            numbers = wanted[start : start + batch_size]
+            answer = self.client.request(
+                "POST",
+                f"/v1/jobs/{self.job['id']}/parts",
+                json={"parts": [{"part_number": n, "sha256": self._sha256(descriptor, n)}
+                                for n in numbers]},
+            )  # fmt: skip
+            for part in answer["parts"]:
+                ahead.acquire()
+                future = pool.submit(self._send, descriptor, part)
+                future.add_done_callback(lambda _: ahead.release())
+                futures.append(future)
+            if any(f.done() and f.exception() for f in futures):
+                break
+        finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in finished:
+            future.result()
+
+    def _read(self, descriptor: int, number: int) -> bytes:
+        return os.pread(descriptor, self._length(number), self.part_size * (number - 1))
+
+    def _sha256(self, descriptor: int, number: int) -> str:
+        return hashlib.sha256(self._read(descriptor, number)).hexdigest()
 
     def _length(self, number: int) -> int:
         size: int = self.job["size_bytes"]
@@ -184,18 +208,14 @@ class PartsUpload:
         if stored.get("sha256") is None:
             return True
         with self.path.open("rb") as handle:
-            data = os.pread(handle.fileno(), self._length(number), self.part_size * (number - 1))
-        return bool(base64.b64encode(hashlib.sha256(data).digest()).decode() == stored["sha256"])
+            local = self._sha256(handle.fileno(), number)
+        return bool(base64.b64encode(bytes.fromhex(local)).decode() == stored["sha256"])
 
-    def _send(self, descriptor: int, number: int) -> None:
-        data = os.pread(descriptor, self._length(number), self.part_size * (number - 1))
-        digest = hashlib.sha256(data).hexdigest()
-        answer = self.client.request(
-            "POST",
-            f"/v1/jobs/{self.job['id']}/parts",
-            json={"parts": [{"part_number": number, "sha256": digest}]},
-        )
-        [part] = answer["parts"]
+    def _send(self, descriptor: int, part: dict[str, Any]) -> None:
+        number = part["part_number"]
+        # Read again (from the page cache, most likely): a batch's parts are
+        # not all held in memory while they wait for a free thread.
+        data = self._read(descriptor, number)
         headers = {k: v for k, v in part["headers"].items() if k.lower() != "content-length"}
         try:
             response = self.storage.put(part["url"], content=data, headers=headers)
