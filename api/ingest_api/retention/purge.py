@@ -30,6 +30,7 @@ from ingest_api.queue.trimming import trim_acknowledged, trim_older_than
 from ingest_api.retention.policy import cutoffs, lifecycle_rules
 from ingest_api.runtime import Runtime
 from ingest_api.storage.keys import result_key
+from ingest_api.storage.multipart import PartUploads
 
 # Failed jobs may be queued again (/retry), until retention ends; a job
 # still `created` was never completed: its upload never came, or was dropped.
@@ -112,7 +113,7 @@ async def _purge_jobs(runtime: Runtime, *, before: datetime) -> tuple[int, int]:
     async def batch(session: AsyncSession) -> tuple[int, int]:
         rows = (
             await session.execute(
-                select(Job.id, Job.object_key)
+                select(Job.id, Job.object_key, Job.upload_id, Job.status)
                 .where(finished_before(before))
                 .limit(BATCH)
                 .with_for_update(skip_locked=True)
@@ -120,9 +121,14 @@ async def _purge_jobs(runtime: Runtime, *, before: datetime) -> tuple[int, int]:
         ).all()
         if not rows:
             return 0, 0
-        keys = [key for job_id, upload in rows for key in (upload, result_key(job_id))]
+        keys = [key for job_id, upload, _, _ in rows for key in (upload, result_key(job_id))]
         objects = await runtime.store.delete(keys)
-        await session.execute(delete(Job).where(Job.id.in_([job_id for job_id, _ in rows])))
+        # A job never completed may have parts in storage: they go too.
+        uploads = PartUploads(runtime.store)
+        for _, key, upload_id, status in rows:
+            if upload_id is not None and status == JobState.CREATED.value:
+                await uploads.abort(key=key, upload_id=upload_id)
+        await session.execute(delete(Job).where(Job.id.in_([row[0] for row in rows])))
         return len(rows), objects
 
     jobs = objects = 0

@@ -112,12 +112,19 @@ class PartUploads:
         )
 
     async def abort(self, *, key: str, upload_id: str) -> None:
-        """Drop the upload and its parts (again, or for an unknown id: a no-op)."""
-        await self.store.call(
-            lambda: self.store.client.abort_multipart_upload(
-                Bucket=self.store.bucket, Key=key, UploadId=upload_id
-            )
-        )
+        """Drop the upload and its parts; one already gone (aborted, completed,
+        swept by the storage) is left as it is."""
+
+        def abort_upload() -> None:
+            try:
+                self.store.client.abort_multipart_upload(
+                    Bucket=self.store.bucket, Key=key, UploadId=upload_id
+                )
+            except ClientError as error:
+                if error_code(error) != NO_SUCH_UPLOAD:
+                    raise
+
+        await self.store.call(abort_upload)
 
 
 # S3 refuses parts under 5 MiB except the last; larger parts mean fewer calls.
