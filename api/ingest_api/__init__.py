@@ -1,4 +1,4 @@
-"""The ingest service: the HTTP API, the queue worker and the client CLI.
+"""The ingest service: the HTTP API, the queue worker and their commands.
 
 Clients upload log files straight to S3/MinIO through presigned requests and
 follow each file's job from `created` to `completed` or `failed`; workers fed

@@ -32,7 +32,17 @@ API = parse_dockerfile(REPO_ROOT / "Dockerfile.api")
 OPERATOR = parse_dockerfile(REPO_ROOT / "Dockerfile.operator")
 IMAGES = [pytest.param(API, id="api"), pytest.param(OPERATOR, id="operator")]
 PYPROJECT: dict[str, Any] = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
-CONSOLE_SCRIPTS = set(PYPROJECT["project"]["scripts"])
+# Each image installs one distribution of the workspace: its folder's.
+MEMBERS = {"api": API, "operator": OPERATOR}
+MEMBER_PYPROJECTS: dict[str, dict[str, Any]] = {
+    member: tomllib.loads((REPO_ROOT / member / "pyproject.toml").read_text())
+    for member in PYPROJECT["tool"]["uv"]["workspace"]["members"]
+}
+
+
+def console_scripts(member: str) -> set[str]:
+    return set(MEMBER_PYPROJECTS[member]["project"]["scripts"])
+
 
 # Exact releases: a moving tag (3.11-slim, latest) rebuilds into another image.
 PINNED_PYTHON = re.compile(
@@ -61,7 +71,9 @@ def test_base_images_are_pinned_releases(image: Dockerfile) -> None:
         match = PINNED_PYTHON.match(base)
         assert match, f"{base} is not pinned to a release"
         version = match.group("version")
-        assert SpecifierSet(PYPROJECT["project"]["requires-python"]).contains(version), base
+        for project in [PYPROJECT, *MEMBER_PYPROJECTS.values()]:
+            requires = project["project"]["requires-python"]
+            assert SpecifierSet(requires).contains(version), base
     uv_bases = {s.base for s in image.stages if "astral-sh/uv" in s.base}
     assert uv_bases
     for base in uv_bases:
@@ -166,21 +178,28 @@ def test_the_api_image_has_every_command_the_operator_runs_in_it() -> None:
         pods.MIGRATION_COMMAND,
     }
     assert commands == {"ingest-api", "ingest-worker", "ingest-migrate"}
-    assert commands <= CONSOLE_SCRIPTS
+    assert commands <= console_scripts("api")
 
 
 def test_the_operator_image_runs_the_operator() -> None:
     assert entrypoint_command(OPERATOR) == "ingest-operator"
-    assert "ingest-operator" in CONSOLE_SCRIPTS
+    assert "ingest-operator" in console_scripts("operator")
 
 
-@pytest.mark.parametrize("image", IMAGES)
-def test_the_build_copies_every_source_root(image: Dockerfile) -> None:
-    # setuptools finds packages under these folders; one missing is a package missing.
-    roots = PYPROJECT["tool"]["setuptools"]["packages"]["find"]["where"]
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_each_image_installs_its_own_distribution_alone(member: str) -> None:
+    image = MEMBERS[member]
+    name = MEMBER_PYPROJECTS[member]["project"]["name"]
+    for command in build_stage(image).run_commands():
+        words = shlex.split(command)
+        assert words[words.index("--package") + 1] == name, command
     copied = {source.rstrip("/") for copy in build_stage(image).copies() for source in copy.sources}
-    assert set(roots) <= copied
-    # The readme is part of the package metadata the build reads.
+    # Its sources; of the other members, only what uv needs to read the lock.
+    assert member in copied
+    others = set(MEMBER_PYPROJECTS) - {member}
+    assert not others & copied
+    assert {f"{other}/pyproject.toml" for other in MEMBER_PYPROJECTS} <= copied
+    # The readme is part of the workspace's metadata the build reads.
     assert PYPROJECT["project"]["readme"] in copied
 
 
@@ -197,6 +216,8 @@ def test_dockerignore_admits_exactly_what_the_dockerfiles_copy() -> None:
         if copy.from_stage is None
         for source in copy.sources
     }
-    assert allowed == copied
+    # Every copied path is admitted, and every admitted path is copied.
+    assert all(any(c == a or c.startswith(f"{a}/") for a in allowed) for c in copied), copied
+    assert allowed <= copied
     for generated in ("**/__pycache__", "**/*.egg-info"):
         assert generated in patterns

@@ -27,8 +27,8 @@ from typing import Any
 
 import httpx
 
-from ingest_api.cli import config
-from ingest_api.cli.client import ApiClient, CliError, describe, upload_file
+from ingestctl import config
+from ingestctl.client import ApiClient, CliError, describe, upload_file
 
 Events = Callable[[dict[str, Any]], None]
 # What refused part uploads say, shortened to the storage's error code.

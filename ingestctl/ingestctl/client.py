@@ -10,8 +10,8 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from ingest_api.cli import config
-from ingest_api.cli.config import Credentials
+from ingestctl import config
+from ingestctl.config import Credentials
 
 
 class CliError(Exception):

@@ -33,10 +33,9 @@ from typing import Any
 
 import httpx
 
-from ingest_api import __version__
-from ingest_api.cli import config, uploading
-from ingest_api.cli.client import ApiClient, CliError
-from ingest_api.cli.progress import ProgressBar, human_bytes
+from ingestctl import __version__, config, uploading
+from ingestctl.client import ApiClient, CliError
+from ingestctl.progress import ProgressBar, human_bytes
 
 TERMINAL = {"completed", "failed", "cancelled"}
 # The longest the API holds a request for a job to change (its limit).

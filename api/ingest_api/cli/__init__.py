@@ -1,1 +1,0 @@
-"""`ingestctl`: the command-line client for application developers."""
