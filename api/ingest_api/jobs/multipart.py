@@ -81,11 +81,12 @@ async def presign_parts(
     """A PUT URL for each part asked for, signed for its exact length (and
     SHA-256, when given)."""
     part_size = parts_of(job)
+    # Every number checked before storage is asked to start anything.
+    lengths = [part_length(job.size_bytes, part_size, part.part_number) for part in wanted]
     upload_id = await upload_id_of(db, uploads, job)
     ttl = settings.upload_url_ttl_seconds
     parts = []
-    for part in wanted:
-        length = part_length(job.size_bytes, part_size, part.part_number)
+    for part, length in zip(wanted, lengths, strict=True):
         url, headers = uploads.presign_part(
             key=job.object_key,
             upload_id=upload_id,
