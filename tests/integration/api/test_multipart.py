@@ -225,3 +225,28 @@ def _upload_id(settings: Settings, job_id: str) -> str:
     upload_id = _recorded_upload(settings, job_id)
     assert upload_id
     return upload_id
+
+
+def test_the_purge_drops_the_parts_of_an_upload_abandoned_past_retention(
+    client: TestClient, settings: Settings, s3_client: Any
+) -> None:
+    from tests.integration.api.test_purge import LONG_AGO, purge, sql
+
+    owner = make_user(client, "uploader")
+    abandoned, recent = create_parts_job(client, owner), create_parts_job(client, owner)
+    for job in (abandoned, recent):
+        put(part_urls(client, owner, job["id"], [1])[1], chunk(1))
+    upload_ids = {job["id"]: _upload_id(settings, job["id"]) for job in (abandoned, recent)}
+    sql(settings, f"UPDATE jobs SET updated_at = {LONG_AGO} WHERE id = %s", abandoned["id"])  # noqa: S608
+
+    assert purge(settings)["jobs"] == 1
+
+    def parts_left(job_id: str) -> int:
+        answer = s3_client.list_parts(
+            Bucket=settings.s3_bucket, Key=f"uploads/{job_id}", UploadId=upload_ids[job_id]
+        )
+        return len(answer.get("Parts", []))
+
+    with pytest.raises(s3_client.exceptions.ClientError, match="NoSuchUpload"):
+        parts_left(abandoned["id"])
+    assert parts_left(recent["id"]) == 1
