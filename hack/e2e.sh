@@ -106,6 +106,11 @@ apply_example() {
 
 step "apply examples/ingestservice-development.yaml and wait until it is Ready"
 apply_example ingestservice-development.yaml
+# A re-run on a changed checkout changes the spec (the image's tag): its Ready
+# must be the operator's word on this spec, not the one before.
+generation=$(k -n "$NS" get ingestservice/logs -o jsonpath='{.metadata.generation}')
+k -n "$NS" wait ingestservice/logs --for=jsonpath='{.status.observedGeneration}'="$generation" \
+  --timeout=120s
 k -n "$NS" wait ingestservice/logs --for=condition=Ready --timeout=300s
 k -n "$NS" get ingestservice,deploy,jobs,pods
 
