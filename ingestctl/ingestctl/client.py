@@ -161,9 +161,17 @@ def upload_file(upload: dict[str, Any], path: Path, on_progress: Callable[[int],
         except httpx.TransportError as error:
             raise CliError(f"upload to storage failed: {error}", exit_code=3) from error
     if response.status_code not in {200, 201, 204}:
-        reason = response.text
-        for code in ("EntityTooLarge", "EntityTooSmall", "AccessDenied", "SignatureDoesNotMatch"):
-            if code in reason:
-                reason = code
-                break
+        reason = storage_code(response.text) or response.text
         raise CliError(f"the storage refused the upload: {reason[:300]}")
+
+
+# What storage's refusals say, shortened to their error code.
+STORAGE_CODES = (
+    "EntityTooLarge", "EntityTooSmall", "AccessDenied", "SignatureDoesNotMatch",
+    "XAmzContentChecksumMismatch", "NoSuchUpload",
+)  # fmt: skip
+
+
+def storage_code(answer: str) -> str | None:
+    """The S3 error code a refusal names, if it is one of the known ones."""
+    return next((code for code in STORAGE_CODES if code in answer), None)

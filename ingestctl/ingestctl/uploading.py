@@ -28,16 +28,9 @@ from typing import Any
 import httpx
 
 from ingestctl import config
-from ingestctl.client import ApiClient, CliError, describe, upload_file
+from ingestctl.client import ApiClient, CliError, describe, storage_code, upload_file
 
 Events = Callable[[dict[str, Any]], None]
-# What refused part uploads say, shortened to the storage's error code.
-STORAGE_CODES = (
-    "SignatureDoesNotMatch",
-    "XAmzContentChecksumMismatch",
-    "NoSuchUpload",
-    "AccessDenied",
-)
 
 
 @dataclass
@@ -222,7 +215,7 @@ class PartsUpload:
         except httpx.TransportError as error:
             raise CliError(f"upload of part {number} failed: {error}", exit_code=3) from error
         if response.status_code != 200:
-            reason = next((code for code in STORAGE_CODES if code in response.text), None)
+            reason = storage_code(response.text)
             raise CliError(f"the storage refused part {number}: {reason or describe(response)}")
         self._advance(len(data))
         self.on_event({"event": "part_uploaded", "part_number": number, "bytes": len(data)})

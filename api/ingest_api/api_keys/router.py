@@ -16,10 +16,9 @@ from ingest_api.api_keys.format import display_prefix
 from ingest_api.api_keys.models import ApiKey
 from ingest_api.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, ApiKeysPublic
 from ingest_api.http.deps import KeyManager, RuntimeDep
+from ingest_api.http.responses import NO_STORE
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def public(key: ApiKey) -> ApiKeyPublic:

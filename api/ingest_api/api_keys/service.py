@@ -21,17 +21,18 @@ from ingest_api.auth.credentials import Credential, Method, Scope
 from ingest_api.core.config import Settings
 from ingest_api.core.db import DriverConnection
 from ingest_api.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from ingest_api.jobs.rules import UPLOADER_ROLES
 from ingest_api.users.models import Principal, Role, User
 
 # A key's last use is written at most this often: a busy key would
 # otherwise turn every request into a write.
 LAST_USED_PRECISION = timedelta(minutes=1)
-# The scopes each role's keys may hold: a key never does more than its user.
-SCOPES_OF_ROLE: Final = {
-    Role.ADMIN.value: frozenset(Scope),
-    Role.UPLOADER.value: frozenset(Scope),
-    Role.VIEWER.value: frozenset({Scope.JOBS_READ}),
-}
+
+
+def scopes_of_role(role: str) -> frozenset[Scope]:
+    """The scopes a key of this role's user may hold: never more than the user."""
+    return frozenset(Scope) if role in UPLOADER_ROLES else frozenset({Scope.JOBS_READ})
+
 
 _SELECT_KEY: Final = (
     "SELECT user_id, secret_hash, scopes, expires_at, revoked_at, last_used_at "
@@ -56,7 +57,7 @@ async def create(
     owner = await session.get(User, owner_id, with_for_update=True)
     if owner is None or not owner.is_active:
         raise InvalidRequest(f"no active user has the id {owner_id}", field="user_id")
-    excess = set(data.scopes) - SCOPES_OF_ROLE[owner.role]
+    excess = set(data.scopes) - scopes_of_role(owner.role)
     if excess:
         raise Forbidden(
             f"a '{owner.role}' user's key cannot hold {', '.join(sorted(excess))}",

@@ -17,10 +17,9 @@ from ingest_api.core.config import Settings
 from ingest_api.core.errors import Forbidden
 from ingest_api.http.deps import RuntimeDep
 from ingest_api.http.middleware import client_group
+from ingest_api.http.responses import NO_STORE
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def require_password_login(settings: Settings) -> None:

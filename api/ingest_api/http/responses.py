@@ -14,6 +14,10 @@ from collections.abc import Mapping
 from pydantic import BaseModel
 from starlette.responses import Response
 
+# Answers that carry a credential (tokens, a new API key) are never cached
+# (RFC 6749 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
 
 class ModelResponse(Response):
     media_type = "application/json"

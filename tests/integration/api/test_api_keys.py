@@ -11,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from ingest_api.api_keys.format import PREFIX, checksum
+from ingest_api.app import create_app
 from ingest_api.core.config import Settings
 from tests.support.api import (
     ApiUser,
@@ -21,6 +22,7 @@ from tests.support.api import (
     make_api_key,
     make_user,
     upload,
+    wait_for_a_fresh_rate_window,
     with_api_key,
 )
 
@@ -252,9 +254,6 @@ def test_a_key_lives_no_longer_than_the_service_allows(client: TestClient) -> No
 
 
 def test_keys_of_one_user_share_the_users_rate_limit(settings: Settings) -> None:
-    from ingest_api.app import create_app
-    from tests.support.api import wait_for_a_fresh_rate_window
-
     limited = settings.model_copy(update={"rate_limit_per_minute": 12})
     with TestClient(create_app(limited)) as limited_client:
         wait_for_a_fresh_rate_window(30)

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from starlette.testclient import TestClient
 
 from ingest_api.core.config import Settings
+from tests.integration.api.test_purge import LONG_AGO, purge, sql
 from tests.support.api import ApiUser, job_request, make_user
 from tests.support.queue import stream_messages
 
@@ -200,11 +203,9 @@ def test_parts_are_asked_for_within_the_file_and_only_for_jobs_in_parts(
 def test_two_first_requests_at_once_share_one_upload(
     client: TestClient, settings: Settings
 ) -> None:
-    import concurrent.futures
-
     owner = make_user(client, "uploader")
     job = create_parts_job(client, owner)
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+    with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda n: part_urls(client, owner, job["id"], [n]), [1, 2, 3, 1]))
     upload_ids = {
         part["url"].split("uploadId=")[1].split("&")[0] for a in answers for part in a.values()
@@ -213,8 +214,6 @@ def test_two_first_requests_at_once_share_one_upload(
 
 
 def _recorded_upload(settings: Settings, job_id: str) -> str | None:
-    import psycopg
-
     with psycopg.connect(settings.database_url) as conn:
         row = conn.execute("SELECT upload_id FROM jobs WHERE id = %s", (job_id,)).fetchone()
     assert row is not None
@@ -230,8 +229,6 @@ def _upload_id(settings: Settings, job_id: str) -> str:
 def test_the_purge_drops_the_parts_of_an_upload_abandoned_past_retention(
     client: TestClient, settings: Settings, s3_client: Any
 ) -> None:
-    from tests.integration.api.test_purge import LONG_AGO, purge, sql
-
     owner = make_user(client, "uploader")
     abandoned, recent = create_parts_job(client, owner), create_parts_job(client, owner)
     for job in (abandoned, recent):

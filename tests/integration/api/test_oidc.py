@@ -5,6 +5,8 @@ sight; and every token an attacker can make is refused."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import socket
 import time
@@ -139,9 +141,6 @@ def _hmac_with_public_key(idp: LocalIdentityProvider) -> str:
     """HS256, the provider's public key (as published) for its secret: the
     classic confusion of a verifier that lets the token name the algorithm.
     PyJWT itself refuses to sign with PEM text, so the HMAC is made by hand."""
-    import hashlib
-    import hmac
-
     pem = idp.key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )

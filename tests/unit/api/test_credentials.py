@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from ingest_api.auth.credentials import Credential, Method, Scope
 from ingest_api.auth.providers import kubernetes_role, oidc_role, service_account_of
-from ingest_api.core.config import Settings
+from ingest_api.core.config import Settings, production_violations
 from ingest_api.core.errors import Forbidden
 from ingest_api.core.identities import KubernetesIdentity, OidcIssuer
 
@@ -119,8 +119,6 @@ def test_provider_settings_refuse_symmetric_algorithms_and_doubled_names() -> No
 
 
 def test_production_refuses_identity_providers_over_plain_http() -> None:
-    from ingest_api.core.config import production_violations
-
     plain = Settings(
         _env_file=None,  # type: ignore[call-arg]
         oidc_issuers=[CORP.model_copy(update={"issuer": "http://idp.internal"})],
