@@ -129,11 +129,14 @@ controlplane_up() {
     log "kube-apiserver $KUBERNETES_VERSION: starting on 127.0.0.1:$APISERVER_PORT"
     # --advertise-address: without it a machine with no default route fails
     # with "Unable to find suitable network address".
+    # OwnerReferencesPermissionEnforcement: as OpenShift and hardened clusters
+    # run it, so that an RBAC gap for blockOwnerDeletion fails here too.
     start_daemon kube-apiserver "$KUBE_DIR/kube-apiserver.log" "$apiserver" \
       --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
       --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
       --tls-cert-file "$PKI_DIR/apiserver.crt" --tls-private-key-file "$PKI_DIR/apiserver.key" \
       --client-ca-file "$PKI_DIR/ca.crt" --authorization-mode RBAC \
+      --enable-admission-plugins OwnerReferencesPermissionEnforcement \
       --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true \
       --service-account-issuer https://kubernetes.default.svc.cluster.local \
       --service-account-key-file "$PKI_DIR/sa.pub" --service-account-signing-key-file "$PKI_DIR/sa.key" \
