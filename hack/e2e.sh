@@ -76,7 +76,9 @@ done
 secret() {
   local name=$1
   shift
-  k -n "$NS" create secret generic "$name" "$@" --dry-run=client -o yaml | k apply -f - >/dev/null
+  # Labelled for the operator to watch: a rotation rolls the pods at once.
+  k -n "$NS" create secret generic "$name" "$@" --dry-run=client -o yaml |
+    k label --local -f - ingest.example.com/reload=true -o yaml | k apply -f - >/dev/null
   echo "secret/$name"
 }
 secret ingest-db --from-literal=url="${DATABASE_URL%/*}/$DB"

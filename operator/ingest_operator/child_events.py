@@ -46,6 +46,24 @@ class OwnWrites:
             self._versions.pop(_ref(obj), None)
 
 
+def calls_for_reconcile(
+    event_type: str | None, previous: Hashable | None, current: Hashable
+) -> bool:
+    """Whether a watch event of a child (or a watched Secret) can mean drift.
+
+    `previous` is the fingerprint of the object's last event, None if none.
+    Type None is a listing: at start-up, when the resume handlers reconcile
+    everything anyway (nothing seen before), or after a watch expired (410
+    Gone, an API server down for long): then a new fingerprint is a change
+    made while the operator could not see it.
+    """
+    if event_type == "DELETED":
+        return True
+    if event_type is None and previous is None:
+        return False
+    return previous != current
+
+
 def fingerprint(obj: Mapping[str, Any]) -> Hashable:
     """What the reconciler depends on in a child: equal fingerprints, nothing to do.
 

@@ -23,7 +23,7 @@ from typing import Any, Final
 import kopf
 
 from ingest_operator import naming
-from ingest_operator.child_events import fingerprint
+from ingest_operator.child_events import calls_for_reconcile, fingerprint
 from ingest_operator.events import REPORTING_COMPONENT
 from ingest_operator.kube import KubeError, NamespaceTerminating
 from ingest_operator.planning import Requeue, requeue_delay
@@ -63,7 +63,17 @@ CHILD_RESOURCES: Final = (
     ("batch/v1", "cronjobs"),
     ("policy/v1", "poddisruptionbudgets"),
 )
-OWNED: Final = {naming.LABEL_MANAGED_BY: naming.MANAGED_BY}
+SECRETS: Final = ("v1", "secrets")
+# Each watch (and its listing, in chunks) sends a label selector, so the API
+# server streams only the operator's children and the Secrets labelled for
+# it: memory does not grow with the other objects of the cluster, and the
+# operator never holds their data. kopf's handler `labels=` would filter on
+# the client, after every object had been received.
+WATCH_SELECTORS: Final = {
+    **{resource: naming.managed_selector() for resource in CHILD_RESOURCES},
+    SECRETS: naming.reload_selector(),
+}
+LIST_CHUNK_SIZE: Final = 500
 
 SecretReferences = kopf.Index[tuple[str, str], str]
 
@@ -82,6 +92,9 @@ def configure(settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     settings.watching.client_timeout = WATCH_CLIENT_TIMEOUT
     settings.watching.connect_timeout = CONNECT_TIMEOUT
     settings.networking.connect_timeout = CONNECT_TIMEOUT
+    for resource, selector in WATCH_SELECTORS.items():
+        settings.watching.label_selectors[resource] = selector
+    settings.watching.chunk_size = LIST_CHUNK_SIZE
     settings.networking.request_timeout = REQUEST_TIMEOUT
     # The reconciler posts an Event per transition; kopf posts no log lines,
     # and if someone turns them on, warnings at most.
@@ -156,7 +169,7 @@ async def secret_references(
     }
 
 
-@kopf.on.event("v1", "secrets")
+@kopf.on.event(*SECRETS)
 async def secret_changed(
     type: str | None,
     namespace: str | None,
@@ -167,8 +180,7 @@ async def secret_changed(
     secret_references: SecretReferences | None = None,
     **_: Any,
 ) -> None:
-    # type None: the listing at start-up, which the resume handler covers.
-    if type is None or namespace is None or _runtime(memo).reconciler.own_writes.is_echo(body):
+    if not _is_news(type, body, memo) or namespace is None:
         return
     owners = set(secret_references.get((namespace, name), ())) if secret_references else set()
     owner = _controller_name(body)
@@ -181,30 +193,40 @@ async def secret_changed(
 async def child_changed(
     type: str | None, namespace: str | None, body: kopf.Body, memo: Any, **_: Any
 ) -> None:
-    # kopf gives each object a memo of its own: the child's last fingerprint lives there.
-    previous, memo.fingerprint = memo.get("fingerprint"), fingerprint(body)
-    own_writes = _runtime(memo).reconciler.own_writes
-    if type == "DELETED":
-        own_writes.forget(body)
-    elif previous == memo.fingerprint or own_writes.is_echo(body):
-        return
     owner = _controller_name(body)
-    # type None: the listing at start-up, which the resume handler covers.
-    if type is not None and namespace is not None and owner is not None:
+    if _is_news(type, body, memo) and namespace is not None and owner is not None:
         _runtime(memo).submit(namespace, owner, trigger=str(body.get("kind")))
 
 
 for _api_version, _plural in CHILD_RESOURCES:
-    kopf.on.event(_api_version, _plural, labels=OWNED, id=f"child_changed/{_plural}")(child_changed)
+    kopf.on.event(_api_version, _plural, id=f"child_changed/{_plural}")(child_changed)
+
+
+def _is_news(type: str | None, body: kopf.Body, memo: Any) -> bool:
+    """Whether the event may show drift: not an echo of the operator's own write,
+    not a repeat of what was seen (child_events.calls_for_reconcile)."""
+    # kopf gives each object a memo of its own: its last fingerprint lives there.
+    previous, memo.fingerprint = memo.get("fingerprint"), fingerprint(body)
+    own_writes = _runtime(memo).reconciler.own_writes
+    if type == "DELETED":
+        own_writes.forget(body)
+    elif own_writes.is_echo(body):
+        return False
+    return calls_for_reconcile(type, previous, memo.fingerprint)
 
 
 def _controller_name(body: kopf.Body) -> str | None:
-    """The name of the IngestService that controls this object, if one does."""
+    """The name of the IngestService that controls this object, if one does.
+
+    By group and kind, not version: children keep the apiVersion they were
+    created with across a move of the CRD to a new version.
+    """
     for reference in body.get("metadata", {}).get("ownerReferences") or []:
+        group = str(reference.get("apiVersion", "")).partition("/")[0]
         if (
             reference.get("controller")
             and reference.get("kind") == naming.KIND
-            and reference.get("apiVersion") == naming.API_VERSION
+            and group == naming.GROUP
         ):
             return str(reference.get("name"))
     return None

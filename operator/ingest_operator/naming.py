@@ -40,6 +40,12 @@ CHECKSUM_ANNOTATION: Final = f"{GROUP}/checksum"
 RESTARTED_AT_ANNOTATION: Final = f"{GROUP}/restartedAt"
 # On the IngestService: "true" stops reconciling it (a Paused condition says so).
 PAUSED_ANNOTATION: Final = f"{GROUP}/paused"
+# On a Secret: "true" has the operator watch it, so that a rotation rolls the
+# pods of the IngestServices that reference it at once (otherwise at the next
+# resync). Watches carry label selectors: Secrets without it never reach the
+# operator's memory. The generated Secret carries it too.
+RELOAD_LABEL: Final = f"{GROUP}/reload"
+RELOAD_LABEL_VALUE: Final = "true"
 
 # A label value: at most 63 characters, alphanumeric at both ends.
 _LABEL_VALUE_MAX: Final = 63
@@ -124,6 +130,16 @@ def standard_labels(name: str, component: Component, image: str) -> dict[str, st
         LABEL_MANAGED_BY: MANAGED_BY,
         LABEL_VERSION: version_label_value(image),
     }
+
+
+def managed_selector() -> str:
+    """A label selector that finds every child of every IngestService."""
+    return f"{LABEL_MANAGED_BY}={MANAGED_BY}"
+
+
+def reload_selector() -> str:
+    """A label selector that finds the Secrets the operator watches."""
+    return f"{RELOAD_LABEL}={RELOAD_LABEL_VALUE}"
 
 
 def instance_selector(name: str) -> str:

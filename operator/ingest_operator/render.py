@@ -114,15 +114,16 @@ def render_generated_secret(spec: IngestServiceSpec, inputs: RenderInputs) -> di
             "the spec has no auth.jwtSecretRef, so the generated JWT key is required"
         )
     encoded = base64.b64encode(inputs.generated_jwt_secret.encode()).decode()
+    metadata = _metadata(
+        spec, inputs, naming.generated_secret_name(inputs.owner.name), Component.GENERATED_SECRET
+    )
+    # Watched like a referenced Secret that asks for it: a deleted or edited
+    # generated Secret is restored at once.
+    metadata["labels"][naming.RELOAD_LABEL] = naming.RELOAD_LABEL_VALUE
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": _metadata(
-            spec,
-            inputs,
-            naming.generated_secret_name(inputs.owner.name),
-            Component.GENERATED_SECRET,
-        ),
+        "metadata": metadata,
         "type": "Opaque",
         "data": {service_env.GENERATED_JWT_SECRET_KEY: encoded},
     }

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import yaml
 
+from ingest_operator.naming import RELOAD_LABEL, RELOAD_LABEL_VALUE
 from tests.support.cluster import Cluster, wait_for
 from tests.support.crd_schema import CRD_PATH
 from tests.support.ingest_service_builders import referenced_secrets
@@ -57,22 +58,26 @@ def deploy_manifests(name: str) -> list[dict[str, Any]]:
 # --- the objects an IngestService needs -------------------------------------------
 
 
-def secret_manifest(namespace: str, name: str, data: Mapping[str, str]) -> dict[str, Any]:
+def secret_manifest(
+    namespace: str, name: str, data: Mapping[str, str], *, reload: bool = True
+) -> dict[str, Any]:
+    """A Secret; `reload` labels it so that the operator watches it (naming.RELOAD_LABEL)."""
+    labels = {RELOAD_LABEL: RELOAD_LABEL_VALUE} if reload else {}
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
         "type": "Opaque",
         "data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()},
     }
 
 
 def create_referenced_secrets(
-    cluster: Cluster, namespace: str, **overrides: dict[str, str]
+    cluster: Cluster, namespace: str, *, reload: bool = True, **overrides: dict[str, str]
 ) -> None:
     """Every Secret the builders' specs reference, with `overrides` by Secret name."""
     for name, data in {**referenced_secrets(), **overrides}.items():
-        cluster.create(secret_manifest(namespace, name, data))
+        cluster.create(secret_manifest(namespace, name, data, reload=reload))
 
 
 def ingest_service_manifest(
@@ -283,14 +288,17 @@ def create_and_roll_out(
     namespace: str,
     name: str,
     spec: Mapping[str, Any],
+    *,
+    reload: bool = True,
     **secret_overrides: dict[str, str],
 ) -> dict[str, Any]:
     """Create the Secrets and the IngestService, pass its migration, wait for both Deployments.
 
     No kubelet runs the migration Job's pod: the test reports the Job complete
-    through its status subresource, as the pod would have made it.
+    through its status subresource, as the pod would have made it. `reload`
+    labels the Secrets for the operator to watch.
     """
-    create_referenced_secrets(cluster, namespace, **secret_overrides)
+    create_referenced_secrets(cluster, namespace, reload=reload, **secret_overrides)
     cluster.create(ingest_service_manifest(namespace, name, spec))
     job = wait_for_migration_job(cluster, namespace, name, str(spec["image"]))
     finish_job(cluster, namespace, job["metadata"]["name"], succeeded=True)
@@ -316,3 +324,12 @@ def reconciles_total(operator: OperatorProcess) -> float:
         if line.startswith("ingest_operator_reconciles_total{"):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def triggers(operator: OperatorProcess, trigger: str) -> float:
+    """How many reconciliations the operator was asked for by `trigger` (secret, requeue, ...)."""
+    prefix = f'ingest_operator_reconcile_triggers_total{{trigger="{trigger}"}} '
+    for line in operator.metrics().splitlines():
+        if line.startswith(prefix):
+            return float(line.removeprefix(prefix))
+    return 0.0

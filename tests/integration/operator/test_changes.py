@@ -4,6 +4,7 @@ rotated Secrets, restart and pause annotations, and deletion of the resource."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 from tests.support.cluster import Cluster, stays, wait_for
 from tests.support.ingest_service_builders import (
@@ -19,6 +20,8 @@ from tests.support.operator import (
     create_and_roll_out,
     migration_jobs,
     pod_template_annotations,
+    running_operator,
+    triggers,
     wait_for_condition,
 )
 
@@ -181,6 +184,32 @@ def test_rotating_a_referenced_secret_rolls_the_pods(
         timeout=REACTION_SECONDS,
         message="status.secretsHash shows the new checksum",
     )
+
+
+def test_a_secret_without_the_reload_label_is_not_watched_and_rotates_at_the_resync(
+    cluster: Cluster, namespace: str, operator_log: Path, kubeconfig: str
+) -> None:
+    with running_operator(
+        kubeconfig, operator_log, namespaces=[namespace], env={"RESYNC_SECONDS": "8"}
+    ) as operator:
+        create_and_roll_out(cluster, namespace, NAME, minimal_spec(), reload=False)
+        before = checksum(cluster, namespace, WORKER)
+        secret_events = triggers(operator, "secret")
+        rotated = base64.b64encode(b"redis://:rotated-5e2a@redis.internal:6379/0").decode()
+
+        cluster.patch("Secret", namespace, REDIS_SECRET, {"data": {"url": rotated}})
+
+        # The API server never streams it to the operator: no watch event asks.
+        stays(
+            lambda: triggers(operator, "secret") == secret_events,
+            duration=3,
+            message="an unlabelled Secret reached the operator's watch",
+        )
+        wait_for(
+            lambda: checksum(cluster, namespace, WORKER) != before,
+            timeout=8 + REACTION_SECONDS,
+            message="the resync reads the rotated Secret and rolls the pods",
+        )
 
 
 def test_the_restart_annotation_rolls_the_pods(

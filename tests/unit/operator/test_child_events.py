@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ingest_operator.child_events import OwnWrites, fingerprint
+from ingest_operator.child_events import OwnWrites, calls_for_reconcile, fingerprint
 
 
 def child(kind: str, version: str = "10", generation: int = 1, **status: Any) -> dict[str, Any]:
@@ -71,3 +71,24 @@ def test_any_new_version_of_a_kind_without_generation_is_a_change() -> None:
     assert fingerprint(child("ConfigMap", version="10")) != fingerprint(
         child("ConfigMap", version="11")
     )
+
+
+def test_an_event_reconciles_when_the_child_changed_or_went() -> None:
+    first, second = fingerprint(child("ConfigMap", "10")), fingerprint(child("ConfigMap", "11"))
+
+    assert calls_for_reconcile("ADDED", None, first)
+    assert calls_for_reconcile("MODIFIED", first, second)
+    assert not calls_for_reconcile("MODIFIED", first, first)
+    assert calls_for_reconcile("DELETED", first, first)
+
+
+def test_the_listing_at_start_up_is_left_to_the_resume_handlers() -> None:
+    assert not calls_for_reconcile(None, None, fingerprint(child("ConfigMap", "10")))
+
+
+def test_a_relisting_after_a_broken_watch_shows_what_changed_meanwhile() -> None:
+    # 410 Gone after an API server outage: kopf lists again, every object as type None.
+    seen, edited = fingerprint(child("ConfigMap", "10")), fingerprint(child("ConfigMap", "17"))
+
+    assert calls_for_reconcile(None, seen, edited)
+    assert not calls_for_reconcile(None, seen, seen)

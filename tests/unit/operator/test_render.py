@@ -82,6 +82,8 @@ def test_with_a_jwt_secret_ref_nothing_is_generated() -> None:
 
 def test_the_generated_secret_holds_the_generated_jwt_key() -> None:
     secret = render_children()["Secret", "demo-generated"]
+    # Watched, so that a hand edit or a deletion is restored at once.
+    assert secret["metadata"]["labels"][naming.RELOAD_LABEL] == "true"
 
     assert secret["type"] == "Opaque"
     assert secret["data"] == {
