@@ -102,8 +102,9 @@ def configure(settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
     settings.posting.level = logging.WARNING
     settings.posting.reporting_component = REPORTING_COMPONENT
     settings.posting.reporting_instance = _runtime(memo).config.instance
-    # One active replica (the Deployment uses the Recreate strategy): kopf's
-    # peering is not leader election, and equal priorities collide (kopf#734).
+    # kopf's peering is not leader election (it pauses kopf's watches alone,
+    # and equal priorities freeze every replica): a Lease decides which
+    # replica runs kopf at all (leadership.py).
     settings.peering.standalone = True
     # Namespace-scoped RBAC cannot list namespaces or CRDs: serve the namespaces
     # configured and the CRD installed before the operator started.

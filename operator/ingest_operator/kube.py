@@ -140,6 +140,11 @@ class KubeClient:
         self._api = api
         self._reporting_instance = reporting_instance
 
+    @property
+    def api(self) -> kube_client.ApiClient:
+        """The underlying client, with the operator's credentials (for the Lease)."""
+        return self._api
+
     # --- reading ----------------------------------------------------------------
 
     def read(self, kind: Kind, namespace: str, name: str) -> dict[str, Any] | None:

@@ -3,7 +3,9 @@
 Reads the operator's settings from its environment (config.py), sets up JSON
 logs, the metrics endpoint and the liveness endpoint, and runs kopf with the
 handlers of handlers.py, cluster-wide or in the namespaces of
-WATCH_NAMESPACES. A bad setting exits at once with the variable's name.
+WATCH_NAMESPACES: at once, or with LEADER_ELECTION=true only while this
+replica holds the Lease (leadership.py). A bad setting exits at once with
+the variable's name.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
+import uuid
 
 import kopf
 
@@ -19,7 +23,8 @@ from ingest_operator import (
     metrics,
 )
 from ingest_operator.config import ConfigError, OperatorConfig, load_config
-from ingest_operator.runtime import build_runtime
+from ingest_operator.leadership import run_as_leader
+from ingest_operator.runtime import Runtime, build_runtime
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +43,36 @@ def main() -> None:
         config.metrics_port or "off",
         config.liveness_port or "off",
     )
+    if config.leader_election is None:
+        operate(config, runtime)
+        return
+    exit_code = run_as_leader(
+        config.leader_election,
+        runtime.kube.api,
+        # Unique even when two processes share a pod name (a restarted container).
+        identity=f"{config.instance}_{uuid.uuid4().hex[:12]}",
+        liveness_port=config.liveness_port,
+        operate=lambda stop: operate(config, runtime, stop_flag=stop),
+    )
+    # Not sys.exit: executor threads still blocked on a request would hold
+    # the interpreter's exit, and the Lease is already released.
+    logging.shutdown()
+    os._exit(exit_code)
+
+
+def operate(
+    config: OperatorConfig, runtime: Runtime, *, stop_flag: threading.Event | None = None
+) -> None:
+    """Run kopf with the handlers until a signal (or `stop_flag`) stops it."""
     try:
         kopf.run(
             clusterwide=config.clusterwide,
             namespaces=config.watch_namespaces,
-            # See handlers.configure: one active replica, no peering.
+            # See handlers.configure: election, when on, is leadership.py's.
             standalone=True,
             liveness_endpoint=liveness_endpoint(config),
             memo=kopf.Memo(runtime=runtime),
+            stop_flag=stop_flag,
         )
     finally:
         runtime.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 REGISTRY: Final = CollectorRegistry(auto_describe=True)
 
@@ -38,6 +38,11 @@ DURATION: Final = Histogram(
     "ingest_operator_reconcile_duration_seconds",
     "Time one reconciliation of an IngestService took.",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
+)
+LEADER: Final = Gauge(
+    "ingest_operator_leader",
+    "1 while this replica holds the Lease and reconciles, 0 while it stands by.",
     registry=REGISTRY,
 )
 

@@ -135,7 +135,7 @@ def test_the_cluster_role_is_all_the_operator_needs_cluster_wide(
 
 
 @pytest.mark.usefixtures("ingest_crd")
-def test_a_role_binding_per_namespace_is_all_a_namespaced_operator_needs(
+def test_a_role_binding_per_namespace_and_the_lease_role_are_all_a_namespaced_operator_needs(
     cluster: Cluster,
     namespace: str,
     cluster_role: str,
@@ -143,9 +143,25 @@ def test_a_role_binding_per_namespace_is_all_a_namespaced_operator_needs(
     operator_log: Path,
 ) -> None:
     cluster.apply(binding("RoleBinding", "ingest-operator", cluster_role, namespace))
+    # And the Lease's Role of rbac.yaml, here in the operator's namespace.
+    lease_role = manifest("Role")
+    lease_role["metadata"]["namespace"] = namespace
+    cluster.apply(lease_role)
+    lease_binding = binding(
+        "RoleBinding", "leader-election", lease_role["metadata"]["name"], namespace
+    )
+    lease_binding["roleRef"]["kind"] = "Role"
+    cluster.apply(lease_binding)
     as_user = user_cluster(user_kubeconfig)
     assert can_i(as_user, "watch", "secrets", namespace)
     assert not can_i(as_user, "watch", "secrets", "default")
+    assert can_i(as_user, "update", "leases", namespace, group="coordination.k8s.io")
+    assert not can_i(as_user, "delete", "leases", namespace, group="coordination.k8s.io")
 
-    with running_operator(str(user_kubeconfig), operator_log, namespaces=[namespace]) as operator:
+    election = {"LEADER_ELECTION": "true", "POD_NAMESPACE": namespace}
+    with running_operator(
+        str(user_kubeconfig), operator_log, namespaces=[namespace], env=election
+    ) as operator:
         exercise_the_operator(cluster, namespace, operator)
+        lease = cluster.must_get("Lease", namespace, "ingest-operator")
+        assert lease["spec"]["holderIdentity"]

@@ -7,6 +7,7 @@ what the operator parses fails here, not at start-up in a cluster.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from ingest_operator.config import (
     LOG_LEVEL,
     METRICS_PORT,
     POD_NAME,
+    POD_NAMESPACE,
     RESYNC_SECONDS,
     WATCH_NAMESPACES,
     load_config,
@@ -24,6 +26,8 @@ from ingest_operator.config import (
 from tests.support.chart import CHART_DIR, Helm, Manifest, one
 from tests.support.operator import deploy_manifests
 
+# What the downward API gives the pod in the release's namespace.
+DOWNWARD_API = {POD_NAME: "operator-0", POD_NAMESPACE: "ingest-system"}
 REFERENCE = next(d for d in deploy_manifests("operator.yaml") if d["kind"] == "Deployment")
 REFERENCE_POD = REFERENCE["spec"]["template"]["spec"]
 APP_VERSION = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["appVersion"]
@@ -51,11 +55,41 @@ def port_number(manifests: list[Manifest], name: str) -> int:
     return number
 
 
-def test_one_replica_replaced_not_rolled(default_manifests: list[Manifest]) -> None:
-    # kopf has no leader election: a rolling update would run two operators at once.
+def test_two_replicas_elect_a_leader_and_roll(default_manifests: list[Manifest]) -> None:
     spec = one(default_manifests, "Deployment")["spec"]
-    assert spec["replicas"] == 1
-    assert spec["strategy"] == {"type": "Recreate"} == REFERENCE["spec"]["strategy"]
+    assert spec["replicas"] == 2 == REFERENCE["spec"]["replicas"]
+    assert spec["strategy"] == REFERENCE["spec"]["strategy"]
+    assert spec["strategy"]["type"] == "RollingUpdate"
+    election = load_config({**plain_env(default_manifests), **DOWNWARD_API}).leader_election
+    assert election is not None
+    # The Lease is named after the release, in the release's namespace.
+    deployment_name = one(default_manifests, "Deployment")["metadata"]["name"]
+    assert (election.namespace, election.lease_name) == ("ingest-system", deployment_name)
+    # The standby prefers another node than the leader's.
+    preferred = pod_spec(default_manifests)["affinity"]["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert preferred[0]["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+
+
+def test_without_election_one_replica_is_replaced_not_rolled(helm: Helm) -> None:
+    manifests = helm.template({"replicas": 1, "leaderElection": {"enabled": False}})
+    spec = one(manifests, "Deployment")["spec"]
+    assert spec["strategy"] == {"type": "Recreate"}
+    assert load_config({**plain_env(manifests), **DOWNWARD_API}).leader_election is None
+    assert "affinity" not in pod_spec(manifests)
+
+
+def test_the_lease_settings_reach_the_operator(helm: Helm) -> None:
+    timings = {"leaseDurationSeconds": 30, "renewDeadlineSeconds": 20, "retryPeriodSeconds": 4}
+    manifests = helm.template({"leaderElection": {"enabled": True, **timings}})
+    election = load_config({**plain_env(manifests), **DOWNWARD_API}).leader_election
+    assert election is not None
+    assert (
+        election.lease_duration_seconds,
+        election.renew_deadline_seconds,
+        election.retry_period_seconds,
+    ) == (30, 20, 4)
 
 
 def test_zero_replicas_pause_the_operator(helm: Helm) -> None:
@@ -116,8 +150,14 @@ def test_the_metrics_port_is_the_one_the_operator_serves(
 def test_default_environment_is_what_the_operator_defaults_to(
     default_manifests: list[Manifest],
 ) -> None:
-    config = load_config({**plain_env(default_manifests), POD_NAME: "operator-0"})
-    assert config == load_config({POD_NAME: "operator-0"})
+    config = load_config({**plain_env(default_manifests), **DOWNWARD_API})
+    defaults = load_config({**DOWNWARD_API, "LEADER_ELECTION": "true"})
+    assert config == dataclasses.replace(defaults, leader_election=config.leader_election)
+    assert defaults.leader_election is not None
+    deployment_name = one(default_manifests, "Deployment")["metadata"]["name"]
+    assert config.leader_election == dataclasses.replace(
+        defaults.leader_election, lease_name=deployment_name
+    )
 
 
 def test_values_reach_the_operator_as_it_parses_them(helm: Helm) -> None:
@@ -131,8 +171,8 @@ def test_values_reach_the_operator_as_it_parses_them(helm: Helm) -> None:
         }
     )
     env = plain_env(manifests)
-    assert set(env) == {WATCH_NAMESPACES, METRICS_PORT, LIVENESS_PORT, LOG_LEVEL, RESYNC_SECONDS}
-    config = load_config({**env, POD_NAME: "operator-0"})
+    assert set(env) >= {WATCH_NAMESPACES, METRICS_PORT, LIVENESS_PORT, LOG_LEVEL, RESYNC_SECONDS}
+    config = load_config({**env, **DOWNWARD_API})
     assert config.watch_namespaces == ("team-a", "team-b")
     assert config.log_level == "debug"
     assert config.resync_seconds == 0

@@ -33,6 +33,8 @@ def test_default_objects(default_manifests: list[Manifest]) -> None:
         "ServiceAccount",
         "ClusterRole",
         "ClusterRoleBinding",
+        "Role",  # the Lease's, for leader election
+        "RoleBinding",
         "Service",
         "Deployment",
         "Pod",  # the `helm test` hook

@@ -50,7 +50,7 @@ def test_by_default_a_cluster_role_binding_serves_every_namespace(
         "name": role["metadata"]["name"],
     }
     assert binding["subjects"] == [service_account_subject(default_manifests)]
-    assert of_kind(default_manifests, "RoleBinding") == []
+    assert [b["roleRef"]["kind"] for b in of_kind(default_manifests, "RoleBinding")] == ["Role"]
     env = one(default_manifests, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {"name": "WATCH_NAMESPACES", "value": ""} in env
 
@@ -66,7 +66,9 @@ def test_the_operator_runs_as_the_bound_service_account(
 def test_watched_namespaces_get_role_bindings_instead(helm: Helm) -> None:
     manifests = helm.template({"watchNamespaces": ["team-a", "team-b"]})
     assert of_kind(manifests, "ClusterRoleBinding") == []
-    bindings = of_kind(manifests, "RoleBinding")
+    bindings = [
+        b for b in of_kind(manifests, "RoleBinding") if b["roleRef"]["kind"] == "ClusterRole"
+    ]
     assert sorted(b["metadata"]["namespace"] for b in bindings) == ["team-a", "team-b"]
     # As operator/deploy/rbac-namespaced.yaml: the one ClusterRole, granted per namespace.
     reference = deploy_manifest("rbac-namespaced.yaml", "RoleBinding")
@@ -78,8 +80,27 @@ def test_watched_namespaces_get_role_bindings_instead(helm: Helm) -> None:
 
 def test_rbac_create_false_grants_nothing(helm: Helm) -> None:
     manifests = helm.template({"rbac": {"create": False}, "watchNamespaces": ["team-a"]})
-    for kind in ("ClusterRole", "ClusterRoleBinding", "RoleBinding"):
+    for kind in ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"):
         assert of_kind(manifests, kind) == []
+
+
+def test_the_lease_role_has_the_rules_of_operator_deploy_rbac_yaml(
+    default_manifests: list[Manifest],
+) -> None:
+    role = one(default_manifests, "Role")
+    assert role["metadata"]["namespace"] == NAMESPACE
+    assert role["rules"] == deploy_manifest("rbac.yaml", "Role")["rules"]
+    (binding,) = [
+        b for b in of_kind(default_manifests, "RoleBinding") if b["roleRef"]["kind"] == "Role"
+    ]
+    assert binding["metadata"]["namespace"] == NAMESPACE
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"] == [service_account_subject(default_manifests)]
+
+
+def test_without_election_there_is_no_lease_role(helm: Helm) -> None:
+    manifests = helm.template({"replicas": 1, "leaderElection": {"enabled": False}})
+    assert of_kind(manifests, "Role") == []
 
 
 def test_an_existing_service_account_is_used_by_name(helm: Helm) -> None:

@@ -35,8 +35,15 @@ def test_lint_strict_passes_with_every_option_on(helm: Helm) -> None:
     ("values", "message"),
     [
         ({"replicas": "two"}, "at '/replicas': got string, want integer"),
-        # kopf has no leader election: a second replica would reconcile too.
-        ({"replicas": 2}, "at '/replicas': maximum: got 2, want 1"),
+        # Without a Lease, a second replica would reconcile too.
+        (
+            {"replicas": 2, "leaderElection": {"enabled": False}},
+            "at '/replicas': maximum: got 2, want 1",
+        ),
+        (
+            {"leaderElection": {"leaseDurationSeconds": 0}},
+            "at '/leaderElection/leaseDurationSeconds': minimum: got 0, want 1",
+        ),
         ({"replicas": -1}, "at '/replicas': minimum: got -1, want 0"),
         ({"logLevel": "loud"}, "at '/logLevel': value must be one of 'debug', 'info'"),
         ({"image": {"tag": 5}}, "at '/image/tag': got number, want string"),

@@ -50,3 +50,52 @@ def test_a_bad_value_is_refused_with_the_variable_name(
     assert refused.value.variable == variable
     assert str(refused.value).startswith(f"{variable}: ")
     assert problem in str(refused.value)
+
+
+ELECTION = {"LEADER_ELECTION": "true", "POD_NAMESPACE": "ingest-system"}
+
+
+def test_without_leader_election_the_process_reconciles_alone() -> None:
+    assert load_config({}).leader_election is None
+    assert load_config({"LEADER_ELECTION": "false"}).leader_election is None
+
+
+def test_leader_election_defaults_to_controller_runtimes_timings_in_the_pods_namespace() -> None:
+    election = load_config(ELECTION).leader_election
+
+    assert election is not None
+    assert (election.namespace, election.lease_name) == ("ingest-system", "ingest-operator")
+    assert (
+        election.lease_duration_seconds,
+        election.renew_deadline_seconds,
+        election.retry_period_seconds,
+    ) == (15, 10, 2)
+
+
+@pytest.mark.parametrize(
+    ("settings", "variable", "problem"),
+    [
+        ({"LEADER_ELECTION": "yes"}, "LEADER_ELECTION", "must be true or false"),
+        ({"POD_NAMESPACE": ""}, "POD_NAMESPACE", "must name the operator's namespace"),
+        ({"LEADER_ELECTION_ID": "Ingest_Lease"}, "LEADER_ELECTION_ID", "not a valid Lease name"),
+        ({"LEASE_DURATION_SECONDS": "0"}, "LEASE_DURATION_SECONDS", "at least 1 second"),
+        (
+            {"LEASE_DURATION_SECONDS": "10", "RENEW_DEADLINE_SECONDS": "10"},
+            "RENEW_DEADLINE_SECONDS",
+            "must be less than LEASE_DURATION_SECONDS",
+        ),
+        (
+            {"RENEW_DEADLINE_SECONDS": "6", "RETRY_PERIOD_SECONDS": "5"},
+            "RETRY_PERIOD_SECONDS",
+            "must be less than RENEW_DEADLINE_SECONDS",
+        ),
+    ],
+)
+def test_lease_settings_the_elector_cannot_run_with_are_refused(
+    settings: dict[str, str], variable: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_config({**ELECTION, **settings})
+
+    assert refused.value.variable == variable
+    assert problem in str(refused.value)
