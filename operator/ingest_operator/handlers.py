@@ -118,6 +118,12 @@ def stop(memo: Any, **_: Any) -> None:
     _runtime(memo).stop()
 
 
+@kopf.on.probe(id="runtime")
+def runtime_health(memo: Any, **_: Any) -> dict[str, float]:
+    # Raising fails kopf's /healthz: a dead resync or requeuer thread restarts the pod.
+    return _runtime(memo).check_health()
+
+
 @kopf.on.login()
 def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     # The same credentials as kube.load_api_client: in-cluster, else $KUBECONFIG.
@@ -137,7 +143,8 @@ def reconcile(
     try:
         runtime.reconcile_now(_namespaced(namespace), name)
     except InvalidSpecError as error:
-        runtime.warn(body, "InvalidSpec", str(error))
+        # The reconciler wrote Ready=False and Degraded=True (InvalidSpec), with
+        # the transition's Warning Event: only a new spec helps.
         raise kopf.PermanentError(str(error)) from error
     except NamespaceTerminating:
         return  # the namespace, and this resource with it, is on its way out

@@ -36,6 +36,7 @@ def main() -> None:
         sys.exit(f"ingest-operator: {error}")
     configure_logging(config)
     runtime = build_runtime(config)
+    metrics.record_build()
     metrics.serve_metrics(config.metrics_port)
     logger.info(
         "starting: %s, metrics on :%s, liveness on :%s",

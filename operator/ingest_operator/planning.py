@@ -98,6 +98,17 @@ def restart_requested_at(resource: Mapping[str, Any]) -> str | None:
     return value or None
 
 
+def next_attempt(previous: tuple[Requeue, int] | None, requeue: Requeue) -> tuple[Requeue, int]:
+    """(kind, attempt) of the next requeue of a resource whose last was `previous`.
+
+    Counted per kind of wait: a transient error after minutes of polling a
+    migration backs off from the start, not from the fifth doubling.
+    """
+    if previous is None or previous[0] is not requeue:
+        return requeue, 0
+    return requeue, previous[1] + 1
+
+
 def requeue_delay(requeue: Requeue, attempt: int) -> float:
     """Seconds until the next try; `attempt` counts the retries so far (0 first)."""
     if requeue is Requeue.POLL:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from ingest_operator import kube, naming
+from ingest_operator import kube, metrics, naming
 from ingest_operator.child_events import OwnWrites
 from ingest_operator.kube import KubeClient, KubeError
 from ingest_operator.observing import (
@@ -53,10 +53,11 @@ from ingest_operator.render import (
 )
 from ingest_operator.resolving import SecretResolution, referenced_secret_names, resolve_secrets
 from ingest_operator.service_env import GENERATED_JWT_SECRET_KEY, render_config_data
-from ingest_operator.spec import IngestServiceSpec, SecretName, parse_spec
+from ingest_operator.spec import IngestServiceSpec, InvalidSpecError, SecretName, parse_spec
 from ingest_operator.status import (
     ConditionType,
     Observation,
+    render_invalid_spec_status,
     render_paused_conditions,
     render_status,
 )
@@ -134,7 +135,11 @@ class Reconciler:
             return Outcome(Result.GONE, "Gone")
         if is_paused(resource):
             return self._pause(resource)
-        spec = parse_spec(resource.get("spec") or {})
+        try:
+            spec = parse_spec(resource.get("spec") or {})
+        except InvalidSpecError as error:
+            self._refuse(resource, error)
+            raise
         owner = Owner(name=name, namespace=namespace, uid=resource["metadata"]["uid"])
         read = self._read_secrets(spec, owner)
         resolution = resolve_secrets(spec, read.data, _generated_secret(owner))
@@ -151,6 +156,16 @@ class Reconciler:
         )
         self._report(resource, {"conditions": conditions})
         return Outcome(Result.PAUSED, "ReconciliationPaused")
+
+    def _refuse(self, resource: Mapping[str, Any], error: InvalidSpecError) -> None:
+        """Show the refusal in the conditions; nothing is rolled out or removed."""
+        status = render_invalid_spec_status(
+            _previous_conditions(resource),
+            problem=str(error),
+            generation=_generation(resource),
+            now=self._now(),
+        )
+        self._report(resource, status)
 
     def _hold(
         self,
@@ -295,6 +310,7 @@ class Reconciler:
         metadata = resource["metadata"]
         if any(previous.get(key) != value for key, value in status.items()):
             self._kube.patch_status(metadata["namespace"], metadata["name"], status)
+        metrics.record_conditions(metadata["namespace"], metadata["name"], status["conditions"])
         for note in transition_events(_previous_conditions(resource), status["conditions"]):
             try:
                 self._kube.post_event(

@@ -16,10 +16,13 @@ must return at once (Runtime.submit queues the reconciliation on its pool).
 from __future__ import annotations
 
 import heapq
+import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
+
+logger = logging.getLogger(__name__)
 
 _Key = TypeVar("_Key", bound=Hashable)
 
@@ -59,6 +62,9 @@ class Requeuer(Generic[_Key]):
         with self._changed:
             self._due.pop(key, None)
 
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def pending(self, key: _Key) -> bool:
         with self._changed:
             return key in self._due
@@ -69,7 +75,11 @@ class Requeuer(Generic[_Key]):
                 key = self._wait_for_next()
                 if key is None:
                     return
-            self._request(key)
+            try:
+                self._request(key)
+            except Exception:
+                # One failed request must not stop every later requeue.
+                logger.exception("requeueing %s failed", key)
 
     def _wait_for_next(self) -> _Key | None:
         """The next due key (the caller holds the lock); None once stopping."""

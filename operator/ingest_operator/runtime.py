@@ -15,6 +15,7 @@ Requeuer, and so is one that failed in the pool, which kopf does not retry.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Iterable
@@ -26,8 +27,8 @@ from ingest_operator import kube, metrics
 from ingest_operator.coalescing import ReconcileGate
 from ingest_operator.config import OperatorConfig
 from ingest_operator.kube import KubeClient, KubeError, NamespaceTerminating
-from ingest_operator.planning import Requeue, requeue_delay
-from ingest_operator.reconciling import Outcome, Reconciler
+from ingest_operator.planning import Requeue, next_attempt, requeue_delay
+from ingest_operator.reconciling import Outcome, Reconciler, Result
 from ingest_operator.requeueing import Requeuer
 from ingest_operator.spec import InvalidSpecError
 
@@ -36,8 +37,12 @@ logger = logging.getLogger(__name__)
 Key = tuple[str, str]  # (namespace, name)
 
 # Reconciliations asked for by events, requeues and the resync that may run at
-# once; each is a dozen blocking API requests, so more than the cores.
+# once; each is a dozen blocking API requests, so more than the cores. Also
+# what bounds the operator's request rate (the API server's priority and
+# fairness protects it from the rest).
 RECONCILE_WORKERS: Final = 8
+# The resync period is multiplied by a factor in this range each time.
+RESYNC_JITTER: Final = (0.9, 1.1)
 
 
 @dataclass
@@ -46,18 +51,21 @@ class Runtime:
     kube: KubeClient
     reconciler: Reconciler
     gate: ReconcileGate = field(default_factory=ReconcileGate)
-    # Consecutive reconciliations of a key that had to wait: the back-off's exponent.
-    _attempts: dict[Key, int] = field(default_factory=dict)
+    # Why the last requeue of a key waited, and its attempt: the back-off's exponent.
+    _attempts: dict[Key, tuple[Requeue, int]] = field(default_factory=dict)
     # Keys submitted and not yet picked up by a worker.
     _queued: set[Key] = field(default_factory=set)
     _queued_lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
+    _resync_thread: threading.Thread | None = None
+    _last_resync: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
         self.requeuer: Requeuer[Key] = Requeuer(self._requeued)
         self._workers = ThreadPoolExecutor(
             max_workers=RECONCILE_WORKERS, thread_name_prefix="reconcile"
         )
+        metrics.QUEUE_DEPTH.set_function(lambda: len(self._queued))
 
     def start(self) -> None:
         self.requeuer.start()
@@ -105,6 +113,11 @@ class Runtime:
         except InvalidSpecError as error:
             # Only a new spec helps, and that arrives as an update event.
             logger.warning("reconciling %s/%s refused the spec: %s", namespace, name, error)
+        except Exception:
+            # A bug or a reply the client cannot read (a proxy's HTML page): the
+            # traceback goes to the log, and the resource is tried again.
+            logger.exception("reconciling %s/%s failed unexpectedly, will retry", namespace, name)
+            self._schedule(key, Requeue.BACKOFF)
 
     def forget(self, namespace: str, name: str) -> None:
         """The resource is gone: drop what the runtime kept about it."""
@@ -112,6 +125,15 @@ class Runtime:
         self.requeuer.cancel(key)
         self._attempts.pop(key, None)
         self.gate.forget(key)
+        metrics.forget_ingest_service(namespace, name)
+
+    def check_health(self) -> dict[str, float]:
+        """Seconds since the last resync; raises when a thread the operator needs has died."""
+        if not self.requeuer.alive():
+            raise RuntimeError("the requeuer thread has stopped")
+        if self._resync_thread is not None and not self._resync_thread.is_alive():
+            raise RuntimeError("the resync thread has stopped")
+        return {"seconds_since_resync": round(time.monotonic() - self._last_resync, 1)}
 
     def warn(self, resource: Any, reason: str, message: str) -> None:
         """Post a Warning Event about a failure the status cannot carry."""
@@ -138,16 +160,17 @@ class Runtime:
         return outcome
 
     def _follow_up(self, key: Key, outcome: Outcome) -> None:
-        if outcome.requeue is None:
+        if outcome.result is Result.GONE:
+            self.forget(*key)
+        elif outcome.requeue is None:
             self._attempts.pop(key, None)
             self.requeuer.cancel(key)
         else:
             self._schedule(key, outcome.requeue)
 
     def _schedule(self, key: Key, requeue: Requeue) -> None:
-        attempt = self._attempts.get(key, 0)
-        self._attempts[key] = attempt + 1
-        self.requeuer.schedule(key, requeue_delay(requeue, attempt))
+        self._attempts[key] = next_attempt(self._attempts.get(key), requeue)
+        self.requeuer.schedule(key, requeue_delay(*self._attempts[key]))
 
     def _requeued(self, key: Key) -> None:
         self.submit(*key, trigger="requeue")
@@ -160,24 +183,33 @@ class Runtime:
         """
         if self.config.resync_seconds <= 0:
             return
-        threading.Thread(
+        self._resync_thread = threading.Thread(
             target=self._resync_forever,
             args=(self.config.resync_seconds,),
             name="resync",
             daemon=True,
-        ).start()
+        )
+        self._resync_thread.start()
 
     def _resync_forever(self, interval: float) -> None:
-        while not self._stopping.wait(interval):
+        # Jittered, as controller-runtime's SyncPeriod is: replicas and restarts
+        # do not all list and reconcile at the same moment.
+        while not self._stopping.wait(interval * random.uniform(*RESYNC_JITTER)):  # noqa: S311 - not for secrets
             try:
-                keys = list(self._ingest_service_keys())
+                self._resync()
             except KubeError as error:
                 logger.warning("resync: could not list IngestServices: %s", error)
-                continue
-            for namespace, name in keys:
-                if self._stopping.is_set():
-                    return
-                self.submit(namespace, name, trigger="resync")
+            except Exception:
+                # The resync is the safety net for missed events: it must outlive a bug.
+                logger.exception("resync failed unexpectedly; trying again next period")
+
+    def _resync(self) -> None:
+        keys = list(self._ingest_service_keys())
+        self._last_resync = time.monotonic()
+        for namespace, name in keys:
+            if self._stopping.is_set():
+                return
+            self.submit(namespace, name, trigger="resync")
 
     def _ingest_service_keys(self) -> Iterable[Key]:
         namespaces: Iterable[str | None] = self.config.watch_namespaces or [None]

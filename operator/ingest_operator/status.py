@@ -30,6 +30,7 @@ MAX_MESSAGE_LENGTH: Final = 32768
 _KEPT_RUNNING: Final = "the pods already running are left as they are"
 
 NOT_STARTED: Final = MigrationState(MigrationPhase.PENDING)
+INVALID_SPEC_REASON: Final = "InvalidSpec"
 
 
 class ConditionType(StrEnum):
@@ -164,6 +165,32 @@ def render_paused_conditions(
     )
     kept = [dict(c) for c in previous if c.get("type") != ConditionType.PAUSED.value]
     return [*kept, *merge_conditions([paused], previous, generation=generation, now=now)]
+
+
+def render_invalid_spec_status(
+    previous: Sequence[Mapping[str, Any]], *, problem: str, generation: int, now: datetime
+) -> dict[str, Any]:
+    """What a spec the operator cannot read shows: not Ready, Degraded, at this generation.
+
+    The CRD's schema refuses most such specs at admission; what passes it (an
+    operator newer or older than the CRD) must not leave an old Ready=True
+    standing for `kubectl wait` to believe.
+    """
+    message = f"the spec cannot be reconciled: {problem}; {_KEPT_RUNNING}"
+    refused = [
+        Condition(ConditionType.READY, "False", INVALID_SPEC_REASON, message),
+        Condition(ConditionType.PROGRESSING, "False", INVALID_SPEC_REASON, message),
+        Condition(ConditionType.DEGRADED, "True", INVALID_SPEC_REASON, message),
+    ]
+    replaced = {condition.type.value for condition in refused}
+    kept = [dict(c) for c in previous if c.get("type") not in replaced]
+    return {
+        "observedGeneration": generation,
+        "conditions": [
+            *merge_conditions(refused, previous, generation=generation, now=now),
+            *kept,
+        ],
+    }
 
 
 def api_endpoint(name: str, namespace: str, port: int) -> str:

@@ -33,6 +33,24 @@ def test_the_operator_exports_its_reconcile_metrics(
     assert 'ingest_operator_reconciles_total{result="progressing"}' in metrics
     assert "ingest_operator_reconcile_duration_seconds_count" in metrics
     assert "# TYPE ingest_operator_reconcile_errors_total counter" in metrics
+    assert "ingest_operator_queue_depth " in metrics
+    assert "ingest_operator_leader 0.0" in metrics  # no election: nothing to lead
+    assert 'ingest_operator_build_info{kopf="' in metrics
+    # The conditions of each IngestService, as its status shows them.
+    progressing = (
+        f'ingest_operator_ingestservice_condition{{condition="Progressing",'
+        f'name="shop",namespace="{namespace}"}} 1.0'
+    )
+    assert progressing in metrics
+    ready = f'condition="Ready",name="shop",namespace="{namespace}"}} 0.0'
+    assert ready in metrics
+
+    cluster.delete("IngestService", namespace, "shop")
+    wait_for(
+        lambda: f'namespace="{namespace}"' not in operator.metrics(),
+        timeout=REACTION_SECONDS,
+        message="a deleted IngestService's series go",
+    )
 
 
 def test_the_operator_logs_json_lines(

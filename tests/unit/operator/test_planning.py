@@ -14,6 +14,7 @@ from ingest_operator.planning import (
     child_key,
     is_paused,
     migration_job,
+    next_attempt,
     objects_to_apply,
     requeue_delay,
     restart_requested_at,
@@ -124,3 +125,16 @@ def test_waiting_for_a_person_backs_off_up_to_a_cap() -> None:
     assert delays[:3] == [5.0, 10.0, 20.0]
     assert delays == sorted(delays)
     assert requeue_delay(Requeue.BACKOFF, 10_000) == BACKOFF_CAP_SECONDS
+
+
+def test_back_off_restarts_when_the_kind_of_wait_changes() -> None:
+    # Minutes of polling a migration, then a transient error: back off from 5 s.
+    attempt = next_attempt(None, Requeue.POLL)
+    for _ in range(6):
+        attempt = next_attempt(attempt, Requeue.POLL)
+    assert attempt == (Requeue.POLL, 6)
+
+    first_error = next_attempt(attempt, Requeue.BACKOFF)
+    assert first_error == (Requeue.BACKOFF, 0)
+    assert requeue_delay(*first_error) == 5
+    assert next_attempt(first_error, Requeue.BACKOFF) == (Requeue.BACKOFF, 1)

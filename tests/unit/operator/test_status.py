@@ -14,6 +14,7 @@ from ingest_operator.status import (
     derive_conditions,
     format_time,
     merge_conditions,
+    render_invalid_spec_status,
     render_paused_conditions,
     render_status,
 )
@@ -281,3 +282,26 @@ def test_pausing_twice_keeps_the_first_pause_time() -> None:
 def test_format_time_converts_to_utc() -> None:
     plus_two = timezone(timedelta(hours=2))
     assert format_time(datetime(2025, 3, 1, 14, 0, 0, tzinfo=plus_two)) == "2025-03-01T12:00:00Z"
+
+
+def test_a_spec_the_operator_cannot_read_turns_a_ready_service_not_ready_at_its_generation() -> (
+    None
+):
+    before = merge_conditions(derive_conditions(_available()), [], generation=4, now=T0)
+    assert {c["type"]: c["status"] for c in before}["Ready"] == "True"
+
+    status = render_invalid_spec_status(
+        before, problem="spec.auth.oidc: names must be unique: corp", generation=5, now=T1
+    )
+    by_type = {c["type"]: c for c in status["conditions"]}
+
+    assert status["observedGeneration"] == 5
+    for kind, expected in (("Ready", "False"), ("Progressing", "False"), ("Degraded", "True")):
+        assert by_type[kind]["status"] == expected
+        assert by_type[kind]["reason"] == "InvalidSpec"
+        assert by_type[kind]["observedGeneration"] == 5
+        assert "names must be unique: corp" in by_type[kind]["message"]
+    assert by_type["Ready"]["lastTransitionTime"] == format_time(T1)
+    assert by_type["Degraded"]["lastTransitionTime"] == format_time(T1)
+    # What the spec does not decide is left as it was observed.
+    assert by_type["PolicyCompliant"] == {c["type"]: c for c in before}["PolicyCompliant"]
