@@ -28,6 +28,9 @@ PRUNABLE_KINDS: Final = ("Secret", "PodDisruptionBudget", "Job")
 
 # What runs the service's image against its database.
 WAIT_FOR_MIGRATION: Final = frozenset({"Deployment", "CronJob"})
+# What the pods of the Deployments held back by a migration still reference:
+# pruned only once the migration let them move on.
+REFERENCED_BY_PODS: Final = frozenset({"Secret"})
 
 # Waiting for a migration Job: the Job's own watch event says when it ends;
 # this poll, at a steady pace, only covers an event that went missing.
@@ -72,6 +75,18 @@ def objects_to_apply(
     ]
 
 
+def prunable_kinds(migration: MigrationState) -> tuple[str, ...]:
+    """The kinds this reconciliation may prune.
+
+    While a migration holds the Deployments back, their pods (and any pod
+    that restarts meanwhile) still read the old spec's Secrets, such as the
+    generated one a new jwtSecretRef replaces: those wait for the migration.
+    """
+    if migration.phase is MigrationPhase.SUCCEEDED:
+        return PRUNABLE_KINDS
+    return tuple(kind for kind in PRUNABLE_KINDS if kind not in REFERENCED_BY_PODS)
+
+
 def stale_children(
     existing: Iterable[Mapping[str, Any]], desired: Iterable[Mapping[str, Any]], owner_uid: str
 ) -> list[Mapping[str, Any]]:
@@ -86,6 +101,16 @@ def stale_children(
         for obj in existing
         if child_key(obj) not in wanted and _controller_uid(obj) == owner_uid
     ]
+
+
+def is_foreign(existing: Mapping[str, Any] | None, owner_uid: str) -> bool:
+    """An object stands where a child should, and this IngestService does not control it.
+
+    Applying over it would adopt it (and the garbage collector would delete it,
+    with whatever else it held, along with the IngestService): it is reported
+    instead, and left alone.
+    """
+    return existing is not None and _controller_uid(existing) != owner_uid
 
 
 def is_paused(resource: Mapping[str, Any]) -> bool:

@@ -33,13 +33,14 @@ from ingest_operator.observing import (
     observe_migration_job,
 )
 from ingest_operator.planning import (
-    PRUNABLE_KINDS,
     ChildKey,
     Requeue,
     child_key,
+    is_foreign,
     is_paused,
     migration_job,
     objects_to_apply,
+    prunable_kinds,
     restart_requested_at,
     stale_children,
 )
@@ -68,7 +69,7 @@ logger = logging.getLogger(__name__)
 # 48 random bytes: well above the policy's 32-byte minimum for HS256 keys.
 GENERATED_JWT_KEY_BYTES: Final = 48
 
-_DEGRADED_REASONS: Final = frozenset({"MigrationFailed", "RolloutStalled"})
+_DEGRADED_REASONS: Final = frozenset({"MigrationFailed", "RolloutStalled", "ChildNotOwned"})
 
 
 class Result(StrEnum):
@@ -122,10 +123,14 @@ class Reconciler:
         self.own_writes = own_writes or OwnWrites()
         self._now = now
         self._new_jwt_key = new_jwt_key
-        # Owner uid -> the desired set last pruned against. Stale children only
-        # appear when that set changes, so an unchanged set skips three lists.
-        # Empty after a restart: the first reconciliation of each owner prunes.
-        self._pruned: dict[str, frozenset[ChildKey]] = {}
+        # (namespace, name) -> owner uid, the desired set and the kinds last
+        # pruned against. Stale children only appear when those change, so an
+        # unchanged set skips three lists. Empty after a restart: each owner's
+        # first reconciliation prunes.
+        self._pruned: dict[tuple[str, str], tuple[str, frozenset[ChildKey], tuple[str, ...]]] = {}
+        # (namespace, name) -> owner uid and the children known to be its own
+        # or absent: each is read once per process before the first apply.
+        self._verified: dict[tuple[str, str], tuple[str, frozenset[ChildKey]]] = {}
 
     def reconcile(self, namespace: str, name: str) -> Outcome:
         resource = self._kube.read(kube.INGEST_SERVICE, namespace, name)
@@ -173,6 +178,8 @@ class Reconciler:
         spec: IngestServiceSpec,
         resolution: SecretResolution,
         violations: list[Violation] | None,
+        *,
+        foreign: tuple[ChildKey, ...] = (),
     ) -> Outcome:
         """Report why nothing is rolled out; the children stay exactly as they are."""
         owner_name = resource["metadata"]["name"]
@@ -181,13 +188,16 @@ class Reconciler:
             generation=_generation(resource),
             missing_secrets=resolution.missing,
             violations=None if violations is None else tuple(violations),
+            foreign_children=foreign,
             api=self._observe(namespace, naming.api_name(owner_name)),
             worker=self._observe(namespace, naming.worker_name(owner_name)),
         )
         # No checksum: status.secretsHash keeps describing what the pods run.
         status = self._render_status(resource, spec, observation, checksum=None)
         self._report(resource, status)
-        requeue = Requeue.BACKOFF if resolution.missing else None
+        # A missing Secret, or a foreign object, can go at any time and send no
+        # event the operator watches for.
+        requeue = Requeue.BACKOFF if resolution.missing or foreign else None
         return _outcome(status, Result.HELD, requeue)
 
     def _roll_out(
@@ -207,13 +217,16 @@ class Reconciler:
             database_digest=compute_database_digest(resolution.database_settings),
         )
         desired = render_desired_objects(spec, inputs)
+        foreign = self._foreign_children(owner, desired)
+        if foreign:
+            return self._hold(resource, spec, resolution, [], foreign=foreign)
         job = self._written(self._kube.create_once(migration_job(desired)))
         migration = observe_migration_job(job)
         applied = {
             child_key(obj): self._written(self._kube.apply(obj))
             for obj in objects_to_apply(desired, migration)
         }
-        self._prune(owner, desired)
+        self._prune(owner, desired, prunable_kinds(migration))
         migrated = migration.phase is MigrationPhase.SUCCEEDED
         observation = Observation(
             generation=_generation(resource),
@@ -257,12 +270,14 @@ class Reconciler:
         self.own_writes.record(stored)
         return stored
 
-    def _prune(self, owner: Owner, desired: Sequence[Mapping[str, Any]]) -> None:
+    def _prune(
+        self, owner: Owner, desired: Sequence[Mapping[str, Any]], kinds: tuple[str, ...]
+    ) -> None:
         wanted = frozenset(child_key(obj) for obj in desired)
-        if self._pruned.get(owner.uid) == wanted:
+        if self._pruned.get((owner.namespace, owner.name)) == (owner.uid, wanted, kinds):
             return
         selector = naming.instance_selector(owner.name)
-        for kind_name in PRUNABLE_KINDS:
+        for kind_name in kinds:
             existing = self._kube.list_labelled(kube.KINDS[kind_name], owner.namespace, selector)
             for stale in stale_children(existing, desired, owner.uid):
                 logger.info(
@@ -272,7 +287,32 @@ class Reconciler:
                     stale["metadata"]["name"],
                 )
                 self._kube.delete(stale)
-        self._pruned[owner.uid] = wanted
+        self._pruned[owner.namespace, owner.name] = (owner.uid, wanted, kinds)
+
+    def forget(self, namespace: str, name: str) -> None:
+        """The IngestService is gone: drop what was cached about its children."""
+        self._pruned.pop((namespace, name), None)
+        self._verified.pop((namespace, name), None)
+
+    def _foreign_children(
+        self, owner: Owner, desired: Sequence[Mapping[str, Any]]
+    ) -> tuple[ChildKey, ...]:
+        """Children whose place an object this owner does not control already takes."""
+        uid, verified = self._verified.get((owner.namespace, owner.name), ("", frozenset()))
+        if uid != owner.uid:
+            verified = frozenset()
+        foreign = []
+        for obj in desired:
+            key = child_key(obj)
+            if key in verified:
+                continue
+            existing = self._kube.read(kube.KINDS[key[0]], owner.namespace, key[1])
+            if is_foreign(existing, owner.uid):
+                foreign.append(key)
+            else:
+                verified |= {key}
+        self._verified[owner.namespace, owner.name] = (owner.uid, verified)
+        return tuple(foreign)
 
     def _observe(
         self,

@@ -125,6 +125,7 @@ class Runtime:
         self.requeuer.cancel(key)
         self._attempts.pop(key, None)
         self.gate.forget(key)
+        self.reconciler.forget(namespace, name)
         metrics.forget_ingest_service(namespace, name)
 
     def check_health(self) -> dict[str, float]:

@@ -31,6 +31,7 @@ _KEPT_RUNNING: Final = "the pods already running are left as they are"
 
 NOT_STARTED: Final = MigrationState(MigrationPhase.PENDING)
 INVALID_SPEC_REASON: Final = "InvalidSpec"
+CHILD_NOT_OWNED_REASON: Final = "ChildNotOwned"
 
 
 class ConditionType(StrEnum):
@@ -61,6 +62,8 @@ class Observation:
     # None: the Deployment does not exist (yet).
     api: DeploymentState | None = None
     worker: DeploymentState | None = None
+    # (kind, name) of objects in a child's place that this IngestService does not control.
+    foreign_children: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,10 @@ def format_time(moment: datetime) -> str:
 
 def _rollout(observation: Observation) -> _Rollout:
     # The causes that stop a rollout come first: nothing new rolls out while one holds.
+    if observation.foreign_children:
+        return _Rollout(
+            CHILD_NOT_OWNED_REASON, f"{_describe_foreign(observation)}; {_KEPT_RUNNING}"
+        )
     if observation.missing_secrets:
         return _Rollout("SecretMissing", f"{_describe_missing(observation)}; {_KEPT_RUNNING}")
     if observation.violations is None:
@@ -230,6 +237,8 @@ def _rollout(observation: Observation) -> _Rollout:
 
 def _degraded(observation: Observation) -> Condition:
     failures = []
+    if observation.foreign_children:
+        failures.append((CHILD_NOT_OWNED_REASON, _describe_foreign(observation)))
     if observation.missing_secrets:
         failures.append(("SecretMissing", _describe_missing(observation)))
     if observation.migration.phase is MigrationPhase.FAILED:
@@ -312,3 +321,11 @@ def _describe_migration(migration: MigrationState) -> str:
 
 def _status(value: bool) -> ConditionStatus:
     return "True" if value else "False"
+
+
+def _describe_foreign(observation: Observation) -> str:
+    objects = ", ".join(f"{kind} {name}" for kind, name in observation.foreign_children)
+    return (
+        f"{objects} already exist(s) and belong(s) to no IngestService of this name; "
+        "delete or rename them for the operator to create its own"
+    )

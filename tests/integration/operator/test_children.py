@@ -154,3 +154,37 @@ def test_a_new_resource_gets_every_child_with_the_expected_content(
     assert condition(resource, "Ready")["status"] == "False"
     reasons = {(event["type"], event["reason"]) for event in events_about(cluster, namespace, NAME)}
     assert {("Normal", "Migrating"), ("Normal", "RollingOut")} <= reasons
+
+
+def test_an_object_already_in_a_childs_place_is_reported_not_adopted(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    # Made by hand before the IngestService: applying over it would adopt it,
+    # and deleting the IngestService would then delete it, `keep` included.
+    hand_made = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": f"{NAME}-config", "namespace": namespace},
+        "data": {"keep": "me"},
+    }
+    cluster.create(hand_made)
+    create_referenced_secrets(cluster, namespace)
+    cluster.create(ingest_service_manifest(namespace, NAME, minimal_spec()))
+
+    held = wait_for_condition(
+        cluster, namespace, NAME, "Ready", status="False", reason="ChildNotOwned"
+    )
+
+    assert f"ConfigMap {NAME}-config" in condition(held, "Ready")["message"]
+    assert condition(held, "Degraded")["status"] == "True"
+    config_map = cluster.must_get("ConfigMap", namespace, f"{NAME}-config")
+    assert config_map["data"] == {"keep": "me"}
+    assert "ownerReferences" not in config_map["metadata"]
+    assert cluster.list("Deployment", namespace, INSTANCE) == []
+
+    # Out of the way, the operator creates its own (the requeue's first back-off is 5 s).
+    cluster.delete("ConfigMap", namespace, f"{NAME}-config")
+    wait_for_condition(
+        cluster, namespace, NAME, "Progressing", status="True", reason="Migrating", timeout=30
+    )
+    assert "keep" not in cluster.must_get("ConfigMap", namespace, f"{NAME}-config")["data"]

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from tests.support.cluster import Cluster, stays, wait_for
-from tests.support.ingest_service_builders import DB_SECRET, IMAGE, minimal_spec
+from tests.support.ingest_service_builders import DB_SECRET, IMAGE, JWT_SECRET, minimal_spec
 from tests.support.kubelet import finish_job
 from tests.support.operator import (
     REACTION_SECONDS,
@@ -212,3 +212,33 @@ def test_a_spec_change_while_a_migration_runs_is_applied_at_once(
         message="the ConfigMap follows the spec while the migration runs",
     )
     assert deployment_images(cluster, namespace) == {IMAGE}
+
+
+def test_the_generated_secret_stays_while_a_migration_holds_back_the_pods_that_read_it(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    create_and_roll_out(cluster, namespace, NAME, minimal_spec())
+    generated = f"{NAME}-generated"
+    assert cluster.get("Secret", namespace, generated) is not None
+
+    # One edit: a new image (a migration first) and a key of the team's own.
+    cluster.patch(
+        "IngestService",
+        namespace,
+        NAME,
+        {"spec": {"image": NEW_IMAGE, "auth": {"jwtSecretRef": {"name": JWT_SECRET}}}},
+    )
+    job = wait_for_migration_job(cluster, namespace, NAME, NEW_IMAGE)
+
+    # The old pods (and any that restarts now) still read the generated key.
+    stays(
+        lambda: cluster.get("Secret", namespace, generated) is not None,
+        duration=2,
+        message="the generated Secret was pruned while the old pods still read it",
+    )
+    finish_job(cluster, namespace, job["metadata"]["name"], succeeded=True)
+    wait_for(
+        lambda: cluster.get("Secret", namespace, generated) is None,
+        timeout=REACTION_SECONDS,
+        message="pruned once the migration let the Deployments move on",
+    )

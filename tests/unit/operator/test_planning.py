@@ -12,10 +12,12 @@ from ingest_operator.planning import (
     MIGRATION_POLL_SECONDS,
     Requeue,
     child_key,
+    is_foreign,
     is_paused,
     migration_job,
     next_attempt,
     objects_to_apply,
+    prunable_kinds,
     requeue_delay,
     restart_requested_at,
     stale_children,
@@ -138,3 +140,23 @@ def test_back_off_restarts_when_the_kind_of_wait_changes() -> None:
     assert first_error == (Requeue.BACKOFF, 0)
     assert requeue_delay(*first_error) == 5
     assert next_attempt(first_error, Requeue.BACKOFF) == (Requeue.BACKOFF, 1)
+
+
+def test_an_object_is_foreign_unless_this_owner_controls_it() -> None:
+    ours = {"metadata": {"ownerReferences": [{"controller": True, "uid": OWNER.uid}]}}
+    theirs = {"metadata": {"ownerReferences": [{"controller": True, "uid": "another-uid"}]}}
+    merely_referencing = {"metadata": {"ownerReferences": [{"uid": OWNER.uid}]}}
+
+    assert not is_foreign(None, OWNER.uid)  # nothing there: create it
+    assert not is_foreign(ours, OWNER.uid)
+    assert is_foreign({"metadata": {"name": "shop-config"}}, OWNER.uid)
+    assert is_foreign(theirs, OWNER.uid)
+    assert is_foreign(merely_referencing, OWNER.uid)
+
+
+def test_secrets_are_pruned_only_once_the_migration_let_the_pods_move_on() -> None:
+    running = MigrationState(MigrationPhase.RUNNING)
+
+    assert "Secret" not in prunable_kinds(running)
+    assert "Job" in prunable_kinds(running)
+    assert "Secret" in prunable_kinds(MigrationState(MigrationPhase.SUCCEEDED))

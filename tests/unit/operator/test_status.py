@@ -305,3 +305,13 @@ def test_a_spec_the_operator_cannot_read_turns_a_ready_service_not_ready_at_its_
     assert by_type["Degraded"]["lastTransitionTime"] == format_time(T1)
     # What the spec does not decide is left as it was observed.
     assert by_type["PolicyCompliant"] == {c["type"]: c for c in before}["PolicyCompliant"]
+
+
+def test_a_foreign_object_in_a_childs_place_holds_the_rollout_and_degrades() -> None:
+    observation = _available(foreign_children=(("ConfigMap", "shop-config"),))
+
+    conditions = _conditions(observation)
+
+    assert conditions["Ready"] == ("False", "ChildNotOwned")
+    assert conditions["Degraded"] == ("True", "ChildNotOwned")
+    assert "ConfigMap shop-config" in _messages(observation)["Ready"]
