@@ -40,7 +40,7 @@ from kubernetes import client as kube_client
 from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
 
-from ingest_operator import naming
+from ingest_operator import metrics, naming
 from ingest_operator.events import render_event
 
 logger = logging.getLogger(__name__)
@@ -312,9 +312,12 @@ class KubeClient:
                 (time.perf_counter() - started) * 1000,
             )
         except (urllib3.exceptions.HTTPError, OSError) as error:
+            metrics.API_REQUESTS.labels(method, "0").inc()
             raise Unavailable(f"{method} {path}: {error}") from error
         except ApiException as error:
+            metrics.API_REQUESTS.labels(method, str(error.status or 0)).inc()
             raise _translate(method, path, error.status or 0, error.body) from error
+        metrics.API_REQUESTS.labels(method, str(response.status)).inc()
         if not 200 <= response.status < 300:
             raise _translate(method, path, response.status, raw)
         parsed: dict[str, Any] = json.loads(raw) if raw else {}

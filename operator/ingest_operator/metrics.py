@@ -51,6 +51,13 @@ DURATION: Final = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
     registry=REGISTRY,
 )
+API_REQUESTS: Final = Counter(
+    "ingest_operator_api_requests",
+    "Requests of the reconciler to the Kubernetes API server, by method and status code "
+    "(kopf's watches not included; code 0: no answer).",
+    ["method", "code"],
+    registry=REGISTRY,
+)
 QUEUE_DEPTH: Final = Gauge(
     "ingest_operator_queue_depth",
     "IngestServices submitted for reconciliation and not yet picked up by a worker.",

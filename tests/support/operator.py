@@ -319,9 +319,14 @@ def pod_template_annotations(cluster: Cluster, namespace: str, deployment: str) 
 
 def reconciles_total(operator: OperatorProcess) -> float:
     """How many reconciliations the operator finished, whatever their result."""
+    return counter_total(operator, "ingest_operator_reconciles_total")
+
+
+def counter_total(operator: OperatorProcess, name: str) -> float:
+    """The sum of a labelled counter's series."""
     total = 0.0
     for line in operator.metrics().splitlines():
-        if line.startswith("ingest_operator_reconciles_total{"):
+        if line.startswith(f"{name}{{"):
             total += float(line.rsplit(" ", 1)[1])
     return total
 
