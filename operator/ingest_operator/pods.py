@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from ingest_operator import naming, service_env
 from ingest_operator.naming import Component
+from ingest_operator.pod_spec import PodSettings
 from ingest_operator.spec import ContainerResources, IngestServiceSpec, SecretName
 
 API_COMMAND: Final = "ingest-api"
@@ -36,6 +37,9 @@ TMP_PATH: Final = "/tmp"  # noqa: S108 - an emptyDir private to the pod
 KUBERNETES_IDENTITY_VOLUME: Final = "kubernetes-identity"
 # Every namespace has it (the root CA controller publishes it).
 CLUSTER_CA_CONFIG_MAP: Final = "kube-root-ca.crt"
+# Without spec.pod.topologySpreadConstraints, the replicas of each Deployment
+# prefer distinct nodes and zones: one node or zone lost takes only its share.
+DEFAULT_SPREAD_KEYS: Final = ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
 
 
 @dataclass(frozen=True)
@@ -153,15 +157,20 @@ def _pod_template(
     *,
     rolled_by_checksum: bool,
 ) -> dict[str, Any]:
+    pod = spec.pod
+    # The user's labels and annotations first: the operator's, which select
+    # and roll the pods, win over one of the same key.
     metadata: dict[str, Any] = {
-        "labels": naming.standard_labels(inputs.name, component, spec.image)
+        "labels": {**dict(pod.labels), **naming.standard_labels(inputs.name, component, spec.image)}
     }
+    annotations = dict(pod.annotations)
     if rolled_by_checksum:
-        annotations = {naming.CHECKSUM_ANNOTATION: inputs.checksum}
+        annotations[naming.CHECKSUM_ANNOTATION] = inputs.checksum
         if inputs.restarted_at is not None:
             annotations[naming.RESTARTED_AT_ANNOTATION] = inputs.restarted_at
+    if annotations:
         metadata["annotations"] = annotations
-    return {
+    template = {
         "metadata": metadata,
         "spec": {
             # The service never acts on the Kubernetes API (workload identity
@@ -179,8 +188,44 @@ def _pod_template(
             },
             "containers": [container],
             "volumes": [{"name": TMP_VOLUME, "emptyDir": {}}],
+            **_scheduling(spec.pod),
         },
     }
+    if component in (Component.API, Component.WORKER):
+        template["spec"]["topologySpreadConstraints"] = topology_spread(
+            spec, inputs.name, component
+        )
+    return template
+
+
+def topology_spread(
+    spec: IngestServiceSpec, name: str, component: Component
+) -> list[dict[str, Any]]:
+    """How a Deployment's pods spread: the user's constraints, else softly over nodes and zones.
+
+    A constraint without a labelSelector counts this Deployment's pods.
+    """
+    selector = {"matchLabels": naming.selector_labels(name, component)}
+    constraints = spec.pod.topology_spread_constraints
+    if constraints is None:
+        constraints = tuple(
+            {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway"}
+            for key in DEFAULT_SPREAD_KEYS
+        )
+    return [{"labelSelector": selector, **constraint} for constraint in constraints]
+
+
+def _scheduling(pod: PodSettings) -> dict[str, Any]:
+    """The pod spec's fields that spec.pod sets; unset ones are left out."""
+    fields: dict[str, Any] = {
+        "nodeSelector": dict(pod.node_selector),
+        "tolerations": list(pod.tolerations),
+        "affinity": pod.affinity,
+        "priorityClassName": pod.priority_class_name,
+        "imagePullSecrets": [{"name": secret} for secret in pod.image_pull_secrets],
+        "serviceAccountName": pod.service_account_name,
+    }
+    return {key: value for key, value in fields.items() if value}
 
 
 def _container(

@@ -11,7 +11,7 @@ defaults equal the CRD's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NewType
 
@@ -22,6 +22,7 @@ from ingest_operator.identity_spec import (
     parse_oidc,
     parse_workload_identity,
 )
+from ingest_operator.pod_spec import PodSettings, parse_pod_settings
 from ingest_operator.spec_fields import Fields
 from ingest_operator.spec_fields import InvalidSpecError as InvalidSpecError
 
@@ -169,6 +170,7 @@ class IngestServiceSpec:
     debug: bool
     log_level: LogLevel
     service: ServiceExposure
+    pod: PodSettings = field(default_factory=PodSettings)
 
     @property
     def is_production(self) -> bool:
@@ -247,6 +249,7 @@ def parse_spec(raw: Mapping[str, Any]) -> IngestServiceSpec:
         debug=spec.boolean("debug", DEFAULT_DEBUG),
         log_level=spec.enum("logLevel", DEFAULT_LOG_LEVEL),
         service=_parse_service(spec.object_or_empty("service")),
+        pod=parse_pod_settings(spec.object_or_empty("pod")),
     )
 
 

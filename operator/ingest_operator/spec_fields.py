@@ -64,6 +64,29 @@ class Fields:
     def strings(self, field: str) -> tuple[str, ...]:
         return tuple(_nonempty_string(item, path) for item, path in self._items(field))
 
+    def has(self, field: str) -> bool:
+        """Whether the field is set (an empty list or object counts)."""
+        return self._raw.get(field) is not None
+
+    def string_map(self, field: str) -> tuple[tuple[str, str], ...]:
+        """A map of strings (absent: empty), sorted by key."""
+        entries = self.optional_object(field)
+        if entries is None:
+            return ()
+        return tuple(
+            (key, _string(value, entries._child(key)))
+            for key, value in sorted(entries._raw.items())
+        )
+
+    def raw_object(self, field: str) -> dict[str, Any] | None:
+        """An object passed through to Kubernetes as it is (the API server checks it)."""
+        entries = self.optional_object(field)
+        return None if entries is None else dict(entries._raw)
+
+    def raw_objects(self, field: str) -> tuple[dict[str, Any], ...]:
+        """A list of objects passed through to Kubernetes as they are."""
+        return tuple(dict(entry._raw) for entry in self.objects(field))
+
     def _items(self, field: str) -> list[tuple[Any, str]]:
         """A list's items with their paths (absent: none)."""
         raw = self._value(field, required=False)
@@ -119,9 +142,14 @@ def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _nonempty_string(raw: Any, path: str) -> str:
+def _string(raw: Any, path: str) -> str:
     if not isinstance(raw, str):
         raise InvalidSpecError(path, f"must be a string, not {_type_name(raw)}")
-    if not raw:
-        raise InvalidSpecError(path, "may not be empty")
     return raw
+
+
+def _nonempty_string(raw: Any, path: str) -> str:
+    text = _string(raw, path)
+    if not text:
+        raise InvalidSpecError(path, "may not be empty")
+    return text

@@ -188,3 +188,45 @@ def test_an_object_already_in_a_childs_place_is_reported_not_adopted(
         cluster, namespace, NAME, "Progressing", status="True", reason="Migrating", timeout=30
     )
     assert "keep" not in cluster.must_get("ConfigMap", namespace, f"{NAME}-config")["data"]
+
+
+def test_spec_pod_reaches_the_stored_deployments_and_jobs(
+    cluster: Cluster, namespace: str, operator: OperatorProcess
+) -> None:
+    spec = minimal_spec()
+    spec["pod"] = {
+        "nodeSelector": {"pool": "ingest"},
+        "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
+        "affinity": {
+            "podAntiAffinity": {
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "weight": 50,
+                        "podAffinityTerm": {
+                            "topologyKey": "kubernetes.io/hostname",
+                            "labelSelector": {"matchLabels": {"team": "noisy"}},
+                        },
+                    }
+                ]
+            }
+        },
+        "imagePullSecrets": [{"name": "registry-creds"}],
+        "labels": {"team": "payments"},
+    }
+    create_referenced_secrets(cluster, namespace)
+    cluster.create(ingest_service_manifest(namespace, NAME, spec))
+    job = wait_for_migration_job(cluster, namespace, NAME, IMAGE)
+    finish_job(cluster, namespace, job["metadata"]["name"], succeeded=True)
+
+    deployment = wait_for_object(cluster, "Deployment", namespace, f"{NAME}-api")
+
+    # As the API server stored (and defaulted) them.
+    for pod in (deployment["spec"]["template"]["spec"], job["spec"]["template"]["spec"]):
+        assert pod["nodeSelector"] == {"pool": "ingest"}
+        assert pod["tolerations"] == spec["pod"]["tolerations"]
+        assert pod["affinity"] == spec["pod"]["affinity"]
+        assert pod["imagePullSecrets"] == [{"name": "registry-creds"}]
+    template = deployment["spec"]["template"]
+    assert template["metadata"]["labels"]["team"] == "payments"
+    zones = [c["topologyKey"] for c in template["spec"]["topologySpreadConstraints"]]
+    assert zones == ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
