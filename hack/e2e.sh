@@ -147,6 +147,8 @@ step "production: examples/ingestservice-production.yaml passes the policy"
 apply_example ingestservice-production.yaml
 k -n "$NS" wait ingestservice/logs-prod --for=condition=PolicyCompliant --timeout=120s
 k -n "$NS" get ingestservice logs-prod
+# spec.autoscaling: no KEDA here, so both Deployments get a HorizontalPodAutoscaler.
+k -n "$NS" get horizontalpodautoscalers -l app.kubernetes.io/instance=logs-prod
 
 step "not compliant: CORS '*' in production is refused at admission"
 if output=$(apply_example ingestservice-production-open-cors.yaml 2>&1); then

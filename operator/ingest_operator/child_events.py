@@ -70,13 +70,14 @@ def fingerprint(obj: Mapping[str, Any]) -> Hashable:
     The spec is covered by metadata.generation for the kinds that have one,
     labels and annotations by themselves (a hand-edited label is drift too);
     of the status, only what observing.py reads: a Deployment's rollout
-    figures and a Job's phase. A PodDisruptionBudget's status is never read.
+    figures and a Job's phase. The status of a PodDisruptionBudget or a
+    HorizontalPodAutoscaler (its metrics move all the time) is never read.
     ConfigMaps, Services and Secrets have no generation, so any new
     resourceVersion counts.
     """
     kind = obj.get("kind")
     metadata = obj.get("metadata") or {}
-    if kind not in ("Deployment", "Job", "PodDisruptionBudget"):
+    if kind not in ("Deployment", "Job", "PodDisruptionBudget", "HorizontalPodAutoscaler"):
         return (metadata.get("resourceVersion"),)
     identity = (
         metadata.get("generation"),

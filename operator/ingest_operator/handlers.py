@@ -62,6 +62,7 @@ CHILD_RESOURCES: Final = (
     ("batch/v1", "jobs"),
     ("batch/v1", "cronjobs"),
     ("policy/v1", "poddisruptionbudgets"),
+    ("autoscaling/v2", "horizontalpodautoscalers"),
 )
 SECRETS: Final = ("v1", "secrets")
 # Each watch (and its listing, in chunks) sends a label selector, so the API

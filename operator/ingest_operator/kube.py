@@ -104,6 +104,14 @@ DEPLOYMENT: Final = Kind("apps/v1", "Deployment", "deployments")
 JOB: Final = Kind("batch/v1", "Job", "jobs")
 CRON_JOB: Final = Kind("batch/v1", "CronJob", "cronjobs")
 POD_DISRUPTION_BUDGET: Final = Kind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets")
+HORIZONTAL_POD_AUTOSCALER: Final = Kind(
+    "autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"
+)
+# KEDA's, when it is installed (has_api tells).
+SCALED_OBJECT: Final = Kind("keda.sh/v1alpha1", "ScaledObject", "scaledobjects")
+TRIGGER_AUTHENTICATION: Final = Kind(
+    "keda.sh/v1alpha1", "TriggerAuthentication", "triggerauthentications"
+)
 INGEST_SERVICE: Final = Kind(naming.API_VERSION, naming.KIND, "ingestservices")
 
 KINDS: Final[Mapping[str, Kind]] = {
@@ -117,6 +125,9 @@ KINDS: Final[Mapping[str, Kind]] = {
         JOB,
         CRON_JOB,
         POD_DISRUPTION_BUDGET,
+        HORIZONTAL_POD_AUTOSCALER,
+        SCALED_OBJECT,
+        TRIGGER_AUTHENTICATION,
     )
 }
 
@@ -164,15 +175,27 @@ class KubeClient:
     def list_labelled(
         self, kind: Kind, namespace: str, label_selector: str
     ) -> list[dict[str, Any]]:
-        found = self._request(
-            "GET", kind.collection_path(namespace), query=[("labelSelector", label_selector)]
-        )
+        """The objects of `kind` with those labels; none when the cluster lacks the kind."""
+        try:
+            found = self._request(
+                "GET", kind.collection_path(namespace), query=[("labelSelector", label_selector)]
+            )
+        except _NotFound:
+            return []
         items: list[dict[str, Any]] = found.get("items") or []
         for item in items:
             # A list's items carry neither; the callers key children by kind.
             item.setdefault("apiVersion", kind.api_version)
             item.setdefault("kind", kind.kind)
         return items
+
+    def serves(self, kind: Kind) -> bool:
+        """Whether the API server serves `kind` (its CRD is installed), by discovery."""
+        try:
+            found = self._request("GET", f"/apis/{kind.api_version}")
+        except _NotFound:
+            return False
+        return any(resource.get("name") == kind.plural for resource in found.get("resources", []))
 
     def list_ingest_services(self, namespace: str | None) -> list[dict[str, Any]]:
         """Every IngestService in `namespace`, or in the cluster when None."""
@@ -186,7 +209,9 @@ class KubeClient:
 
     # --- writing ----------------------------------------------------------------
 
-    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+    def apply(
+        self, obj: Mapping[str, Any], *, field_manager: str = FIELD_MANAGER
+    ) -> dict[str, Any]:
         """Server-side apply as the operator's field manager, taking over conflicting fields.
 
         Forcing is what restores drift: a field someone edited by hand
@@ -196,7 +221,7 @@ class KubeClient:
         return self._request(
             "PATCH",
             _kind_of(obj).object_path(metadata["namespace"], metadata["name"]),
-            query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+            query=[("fieldManager", field_manager), ("force", "true")],
             body=obj,
             content_type=_APPLY_PATCH,
         )

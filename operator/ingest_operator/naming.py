@@ -61,6 +61,7 @@ class Component(StrEnum):
     PURGE = "purge"
     CONFIG = "config"
     GENERATED_SECRET = "generated-secret"  # noqa: S105 - a label value
+    AUTOSCALING = "autoscaling"
 
 
 def api_name(name: str) -> str:
@@ -80,6 +81,11 @@ def config_map_name(name: str) -> str:
 def generated_secret_name(name: str) -> str:
     """The Secret that keeps what the operator generated (the JWT key)."""
     return f"{name}-generated"
+
+
+def keda_secret_name(name: str) -> str:
+    """The Secret KEDA's TriggerAuthentication reads the Redis address from."""
+    return f"{name}-keda"
 
 
 def purge_name(name: str) -> str:

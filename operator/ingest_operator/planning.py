@@ -21,10 +21,19 @@ from ingest_operator.observing import MigrationPhase, MigrationState
 ChildKey = tuple[str, str]
 
 # Kinds whose members can leave the desired set: the generated Secret (once a
-# jwtSecretRef is set), PodDisruptionBudgets (below two replicas) and the
-# Jobs of earlier images or databases. Only these are listed for pruning,
-# which keeps each reconciliation to three list calls instead of six.
-PRUNABLE_KINDS: Final = ("Secret", "PodDisruptionBudget", "Job")
+# jwtSecretRef is set) and KEDA's (once the workers stop autoscaling),
+# PodDisruptionBudgets (below two replicas), the Jobs of earlier images or
+# databases, and the autoscalers. Only these are listed for pruning, and only
+# when the desired set changed; KEDA's kinds only where KEDA is installed.
+PRUNABLE_KINDS: Final = (
+    "Secret",
+    "PodDisruptionBudget",
+    "Job",
+    "HorizontalPodAutoscaler",
+    "ScaledObject",
+    "TriggerAuthentication",
+)
+KEDA_KINDS: Final = frozenset({"ScaledObject", "TriggerAuthentication"})
 
 # What runs the service's image against its database.
 WAIT_FOR_MIGRATION: Final = frozenset({"Deployment", "CronJob"})
@@ -75,16 +84,16 @@ def objects_to_apply(
     ]
 
 
-def prunable_kinds(migration: MigrationState) -> tuple[str, ...]:
-    """The kinds this reconciliation may prune.
+def prunable_kinds(migration: MigrationState, *, keda: bool) -> tuple[str, ...]:
+    """The kinds this reconciliation may prune (`keda`: the cluster serves KEDA's).
 
     While a migration holds the Deployments back, their pods (and any pod
     that restarts meanwhile) still read the old spec's Secrets, such as the
     generated one a new jwtSecretRef replaces: those wait for the migration.
     """
-    if migration.phase is MigrationPhase.SUCCEEDED:
-        return PRUNABLE_KINDS
-    return tuple(kind for kind in PRUNABLE_KINDS if kind not in REFERENCED_BY_PODS)
+    held = REFERENCED_BY_PODS if migration.phase is not MigrationPhase.SUCCEEDED else frozenset()
+    absent = frozenset() if keda else KEDA_KINDS
+    return tuple(kind for kind in PRUNABLE_KINDS if kind not in held | absent)
 
 
 def stale_children(
@@ -111,6 +120,21 @@ def is_foreign(existing: Mapping[str, Any] | None, owner_uid: str) -> bool:
     instead, and left alone.
     """
     return existing is not None and _controller_uid(existing) != owner_uid
+
+
+def is_autoscaled_deployment(obj: Mapping[str, Any]) -> bool:
+    """A rendered Deployment whose replicas an autoscaler sets (render leaves them out)."""
+    return obj["kind"] == "Deployment" and "replicas" not in obj["spec"]
+
+
+def owns_replicas(live: Mapping[str, Any], manager: str) -> bool:
+    """Whether `manager`'s server-side applies own the live object's spec.replicas."""
+    for entry in (live.get("metadata") or {}).get("managedFields") or []:
+        if entry.get("manager") != manager or entry.get("operation") != "Apply":
+            continue
+        if "f:replicas" in ((entry.get("fieldsV1") or {}).get("f:spec") or {}):
+            return True
+    return False
 
 
 def is_paused(resource: Mapping[str, Any]) -> bool:

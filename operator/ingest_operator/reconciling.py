@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import logging
 import secrets as token_source
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
 from ingest_operator import kube, metrics, naming
+from ingest_operator.autoscaling import InvalidRedisUrlError, RedisConnection, parse_redis_url
 from ingest_operator.child_events import OwnWrites
+from ingest_operator.children import ChildWriter
 from ingest_operator.kube import KubeClient, KubeError
 from ingest_operator.observing import (
     DeploymentState,
@@ -35,14 +37,11 @@ from ingest_operator.observing import (
 from ingest_operator.planning import (
     ChildKey,
     Requeue,
-    child_key,
-    is_foreign,
     is_paused,
     migration_job,
     objects_to_apply,
     prunable_kinds,
     restart_requested_at,
-    stale_children,
 )
 from ingest_operator.policy import Violation, evaluate_policy
 from ingest_operator.render import (
@@ -120,17 +119,17 @@ class Reconciler:
         new_jwt_key: Callable[[], str] = _new_jwt_key,
     ) -> None:
         self._kube = kube_client
-        self.own_writes = own_writes or OwnWrites()
+        self._children = ChildWriter(kube_client, own_writes or OwnWrites())
         self._now = now
         self._new_jwt_key = new_jwt_key
-        # (namespace, name) -> owner uid, the desired set and the kinds last
-        # pruned against. Stale children only appear when those change, so an
-        # unchanged set skips three lists. Empty after a restart: each owner's
-        # first reconciliation prunes.
-        self._pruned: dict[tuple[str, str], tuple[str, frozenset[ChildKey], tuple[str, ...]]] = {}
-        # (namespace, name) -> owner uid and the children known to be its own
-        # or absent: each is read once per process before the first apply.
-        self._verified: dict[tuple[str, str], tuple[str, frozenset[ChildKey]]] = {}
+
+    @property
+    def own_writes(self) -> OwnWrites:
+        return self._children.own_writes
+
+    def forget(self, namespace: str, name: str) -> None:
+        """The IngestService is gone: drop what was kept about its children."""
+        self._children.forget(namespace, name)
 
     def reconcile(self, namespace: str, name: str) -> Outcome:
         resource = self._kube.read(kube.INGEST_SERVICE, namespace, name)
@@ -215,18 +214,16 @@ class Reconciler:
             generated_jwt_secret=read.generated_jwt_key,
             restarted_at=restart_requested_at(resource),
             database_digest=compute_database_digest(resolution.database_settings),
+            keda_redis=self._keda_redis(spec, resolution),
         )
         desired = render_desired_objects(spec, inputs)
-        foreign = self._foreign_children(owner, desired)
+        foreign = self._children.foreign_children(owner, desired)
         if foreign:
             return self._hold(resource, spec, resolution, [], foreign=foreign)
-        job = self._written(self._kube.create_once(migration_job(desired)))
-        migration = observe_migration_job(job)
-        applied = {
-            child_key(obj): self._written(self._kube.apply(obj))
-            for obj in objects_to_apply(desired, migration)
-        }
-        self._prune(owner, desired, prunable_kinds(migration))
+        migration = observe_migration_job(self._children.create_once(migration_job(desired)))
+        applied = self._children.apply_all(objects_to_apply(desired, migration))
+        kinds = prunable_kinds(migration, keda=self._children.keda_served())
+        self._children.prune(owner, desired, kinds)
         migrated = migration.phase is MigrationPhase.SUCCEEDED
         observation = Observation(
             generation=_generation(resource),
@@ -265,54 +262,17 @@ class Reconciler:
         existing = self._kube.read_secret_data(namespace, secret_name) or {}
         return existing.get(GENERATED_JWT_SECRET_KEY) or self._new_jwt_key()
 
-    def _written(self, stored: dict[str, Any]) -> dict[str, Any]:
-        """Remember a child as the operator left it, so its watch event is known as an echo."""
-        self.own_writes.record(stored)
-        return stored
-
-    def _prune(
-        self, owner: Owner, desired: Sequence[Mapping[str, Any]], kinds: tuple[str, ...]
-    ) -> None:
-        wanted = frozenset(child_key(obj) for obj in desired)
-        if self._pruned.get((owner.namespace, owner.name)) == (owner.uid, wanted, kinds):
-            return
-        selector = naming.instance_selector(owner.name)
-        for kind_name in kinds:
-            existing = self._kube.list_labelled(kube.KINDS[kind_name], owner.namespace, selector)
-            for stale in stale_children(existing, desired, owner.uid):
-                logger.info(
-                    "pruning %s %s/%s: no longer desired",
-                    kind_name,
-                    owner.namespace,
-                    stale["metadata"]["name"],
-                )
-                self._kube.delete(stale)
-        self._pruned[owner.namespace, owner.name] = (owner.uid, wanted, kinds)
-
-    def forget(self, namespace: str, name: str) -> None:
-        """The IngestService is gone: drop what was cached about its children."""
-        self._pruned.pop((namespace, name), None)
-        self._verified.pop((namespace, name), None)
-
-    def _foreign_children(
-        self, owner: Owner, desired: Sequence[Mapping[str, Any]]
-    ) -> tuple[ChildKey, ...]:
-        """Children whose place an object this owner does not control already takes."""
-        uid, verified = self._verified.get((owner.namespace, owner.name), ("", frozenset()))
-        if uid != owner.uid:
-            verified = frozenset()
-        foreign = []
-        for obj in desired:
-            key = child_key(obj)
-            if key in verified:
-                continue
-            existing = self._kube.read(kube.KINDS[key[0]], owner.namespace, key[1])
-            if is_foreign(existing, owner.uid):
-                foreign.append(key)
-            else:
-                verified |= {key}
-        self._verified[owner.namespace, owner.name] = (owner.uid, verified)
-        return tuple(foreign)
+    def _keda_redis(
+        self, spec: IngestServiceSpec, resolution: SecretResolution
+    ) -> RedisConnection | None:
+        """REDIS_URL as KEDA reads it, when the workers autoscale and KEDA is installed."""
+        if not spec.autoscaling.worker.enabled or not self._children.keda_served():
+            return None
+        try:
+            return parse_redis_url(resolution.redis_url or "")
+        except InvalidRedisUrlError as error:
+            logger.warning("workers autoscale on CPU instead of KEDA: %s", error)
+            return None
 
     def _observe(
         self,

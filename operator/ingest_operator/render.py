@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ingest_operator import naming, pods, service_env
+from ingest_operator import autoscaling, naming, pods, service_env
+from ingest_operator.autoscaling import RedisConnection
 from ingest_operator.naming import Component
 from ingest_operator.pods import PodInputs
 from ingest_operator.spec import IngestServiceSpec
@@ -62,6 +63,9 @@ class RenderInputs:
     generated_jwt_secret: str | None = None
     # The restart annotation's value, copied to pod templates to roll the pods.
     restarted_at: str | None = None
+    # Set when KEDA is installed and the workers autoscale: REDIS_URL as KEDA
+    # reads it. None: the workers' autoscaler is a HorizontalPodAutoscaler.
+    keda_redis: RedisConnection | None = None
 
 
 class MissingRenderInputError(ValueError):
@@ -101,11 +105,69 @@ def render_desired_objects(spec: IngestServiceSpec, inputs: RenderInputs) -> lis
         render_worker_deployment(spec, inputs),
         render_purge_cron_job(spec, inputs),
     ]
-    if spec.replicas.api >= MIN_REPLICAS_FOR_PDB:
-        objects.append(render_pod_disruption_budget(spec, inputs, Component.API))
-    if spec.replicas.worker >= MIN_REPLICAS_FOR_PDB:
-        objects.append(render_pod_disruption_budget(spec, inputs, Component.WORKER))
+    for component in (Component.API, Component.WORKER):
+        if fewest_replicas(spec, component) >= MIN_REPLICAS_FOR_PDB:
+            objects.append(render_pod_disruption_budget(spec, inputs, component))
+    return objects + render_autoscalers(spec, inputs)
+
+
+def fewest_replicas(spec: IngestServiceSpec, component: Component) -> int:
+    """The replicas a Deployment keeps at least: its autoscaler's minimum, or spec.replicas."""
+    api = component is Component.API
+    autoscaler = spec.autoscaling.api if api else spec.autoscaling.worker
+    if autoscaler.enabled:
+        return autoscaler.min_replicas
+    return spec.replicas.api if api else spec.replicas.worker
+
+
+def render_autoscalers(spec: IngestServiceSpec, inputs: RenderInputs) -> list[dict[str, Any]]:
+    """The HorizontalPodAutoscalers, or KEDA's objects for the workers, the spec asks for."""
+    api, worker = naming.api_name(inputs.owner.name), naming.worker_name(inputs.owner.name)
+    scaling = spec.autoscaling
+    objects = []
+    if scaling.api.enabled:
+        metadata = _metadata(spec, inputs, api, Component.API)
+        objects.append(_hpa(metadata, autoscaling.hpa_spec(api, scaling.api)))
+    if scaling.worker.enabled and inputs.keda_redis is None:
+        metadata = _metadata(spec, inputs, worker, Component.WORKER)
+        objects.append(_hpa(metadata, autoscaling.hpa_spec(worker, scaling.worker)))
+    elif scaling.worker.enabled and inputs.keda_redis is not None:
+        redis = inputs.keda_redis
+        secret = naming.keda_secret_name(inputs.owner.name)
+        objects += [
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": _metadata(spec, inputs, secret, Component.AUTOSCALING),
+                "type": "Opaque",
+                "data": {
+                    key: base64.b64encode(value.encode()).decode()
+                    for key, value in redis.secret_data().items()
+                },
+            },
+            {
+                "apiVersion": autoscaling.KEDA_API_VERSION,
+                "kind": "TriggerAuthentication",
+                "metadata": _metadata(spec, inputs, worker, Component.WORKER),
+                "spec": autoscaling.trigger_authentication_spec(secret, redis),
+            },
+            {
+                "apiVersion": autoscaling.KEDA_API_VERSION,
+                "kind": "ScaledObject",
+                "metadata": _metadata(spec, inputs, worker, Component.WORKER),
+                "spec": autoscaling.scaled_object_spec(worker, scaling.worker, redis, worker),
+            },
+        ]
     return objects
+
+
+def _hpa(metadata: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": autoscaling.HPA_API_VERSION,
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": metadata,
+        "spec": spec,
+    }
 
 
 def render_generated_secret(spec: IngestServiceSpec, inputs: RenderInputs) -> dict[str, Any]:
@@ -147,7 +209,7 @@ def render_api_deployment(spec: IngestServiceSpec, inputs: RenderInputs) -> dict
         "kind": "Deployment",
         "metadata": _metadata(spec, inputs, naming.api_name(name), Component.API),
         "spec": {
-            "replicas": spec.replicas.api,
+            **_replicas(spec.replicas.api, autoscaled=spec.autoscaling.api.enabled),
             "selector": {"matchLabels": naming.selector_labels(name, Component.API)},
             # Serving capacity never drops during a rollout: new pods come first.
             "strategy": {
@@ -166,7 +228,7 @@ def render_worker_deployment(spec: IngestServiceSpec, inputs: RenderInputs) -> d
         "kind": "Deployment",
         "metadata": _metadata(spec, inputs, naming.worker_name(name), Component.WORKER),
         "spec": {
-            "replicas": spec.replicas.worker,
+            **_replicas(spec.replicas.worker, autoscaled=spec.autoscaling.worker.enabled),
             "selector": {"matchLabels": naming.selector_labels(name, Component.WORKER)},
             "template": pods.render_worker_pod_template(spec, _pod_inputs(inputs)),
         },
@@ -270,6 +332,12 @@ def _metadata(
         "labels": naming.standard_labels(inputs.owner.name, component, spec.image),
         "ownerReferences": [owner_reference(inputs.owner)],
     }
+
+
+def _replicas(replicas: int, *, autoscaled: bool) -> dict[str, int]:
+    # Left out of the applied configuration, the field belongs to the
+    # autoscaler that writes it: the operator neither sets nor restores it.
+    return {} if autoscaled else {"replicas": replicas}
 
 
 def _sha256_of(payload: Mapping[str, Any]) -> str:

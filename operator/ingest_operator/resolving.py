@@ -16,6 +16,7 @@ from typing import Final
 from ingest_operator.service_env import (
     DATABASE_URL,
     JWT_SECRET_KEY,
+    REDIS_URL,
     S3_ACCESS_KEY,
     S3_SECRET_KEY,
     SecretEnvVar,
@@ -67,6 +68,8 @@ class SecretResolution:
     # The values of DATABASE_ENV_VARS, by variable name: what the migration
     # Job's name covers (through a digest), so another database migrates again.
     database_settings: Mapping[str, str]
+    # Where KEDA reads the job stream's lag, when the workers autoscale with it.
+    redis_url: str | None = None
 
 
 def referenced_secret_names(
@@ -107,6 +110,7 @@ def resolve_secrets(
         database_settings={
             env_var: value for env_var, value in found.items() if env_var in DATABASE_ENV_VARS
         },
+        redis_url=found.get(REDIS_URL),
     )
 
 

@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NewType
 
+from ingest_operator.autoscaling_spec import (
+    DEFAULT_AUTOSCALING,
+    Autoscaling,
+    parse_autoscaling,
+)
 from ingest_operator.identity_spec import (
     DEFAULT_PASSWORD_LOGIN,
     OidcProvider,
@@ -171,6 +176,7 @@ class IngestServiceSpec:
     log_level: LogLevel
     service: ServiceExposure
     pod: PodSettings = field(default_factory=PodSettings)
+    autoscaling: Autoscaling = DEFAULT_AUTOSCALING
 
     @property
     def is_production(self) -> bool:
@@ -250,6 +256,7 @@ def parse_spec(raw: Mapping[str, Any]) -> IngestServiceSpec:
         log_level=spec.enum("logLevel", DEFAULT_LOG_LEVEL),
         service=_parse_service(spec.object_or_empty("service")),
         pod=parse_pod_settings(spec.object_or_empty("pod")),
+        autoscaling=parse_autoscaling(spec.object_or_empty("autoscaling")),
     )
 
 

@@ -37,6 +37,9 @@ KINDS: dict[str, tuple[str, str]] = {
     "Job": ("batch/v1", "jobs"),
     "CronJob": ("batch/v1", "cronjobs"),
     "PodDisruptionBudget": ("policy/v1", "poddisruptionbudgets"),
+    "HorizontalPodAutoscaler": ("autoscaling/v2", "horizontalpodautoscalers"),
+    "ScaledObject": ("keda.sh/v1alpha1", "scaledobjects"),
+    "TriggerAuthentication": ("keda.sh/v1alpha1", "triggerauthentications"),
     "Lease": ("coordination.k8s.io/v1", "leases"),
     "ClusterRole": ("rbac.authorization.k8s.io/v1", "clusterroles"),
     "ClusterRoleBinding": ("rbac.authorization.k8s.io/v1", "clusterrolebindings"),
@@ -198,3 +201,17 @@ def stays(
         if not probe():
             raise AssertionError(message)
         time.sleep(interval)
+
+
+def wait_until_established(cluster: Cluster, crd_name: str) -> None:
+    """Wait until the API server serves the CustomResourceDefinition's kind."""
+
+    def established() -> bool:
+        stored = cluster.get("CustomResourceDefinition", None, crd_name) or {}
+        return any(
+            condition["type"] == "Established" and condition["status"] == "True"
+            # A CRD just created has `conditions: null` until the API server looks at it.
+            for condition in (stored.get("status") or {}).get("conditions") or []
+        )
+
+    wait_for(established, timeout=30, message=f"{crd_name} is established")

@@ -23,7 +23,7 @@ import httpx
 import yaml
 
 from ingest_operator.naming import RELOAD_LABEL, RELOAD_LABEL_VALUE
-from tests.support.cluster import Cluster, wait_for
+from tests.support.cluster import Cluster, wait_for, wait_until_established
 from tests.support.crd_schema import CRD_PATH
 from tests.support.ingest_service_builders import referenced_secrets
 from tests.support.kubelet import finish_job
@@ -38,16 +38,7 @@ def install_crd(cluster: Cluster) -> None:
     """Apply the CRD from crds/ (as it is in the repository) and wait until it is served."""
     crd = yaml.safe_load(CRD_PATH.read_text())
     cluster.apply(crd)
-
-    def established() -> bool:
-        stored = cluster.get("CustomResourceDefinition", None, crd["metadata"]["name"]) or {}
-        return any(
-            condition["type"] == "Established" and condition["status"] == "True"
-            # A CRD just created has `conditions: null` until the API server looks at it.
-            for condition in (stored.get("status") or {}).get("conditions") or []
-        )
-
-    wait_for(established, timeout=30, message="the IngestService CRD is established")
+    wait_until_established(cluster, crd["metadata"]["name"])
 
 
 def deploy_manifests(name: str) -> list[dict[str, Any]]:

@@ -69,6 +69,19 @@ BREAKERS: dict[str, Breaker] = {
             s3={**production_spec()["s3"], "endpoint": "http://minio.example.com:9000"}
         )
     ),
+    "self.environment != 'production' || !has(self.autoscaling) "
+    "|| !has(self.autoscaling.api) || !self.autoscaling.api.enabled "
+    "|| self.autoscaling.api.minReplicas >= 2": _spec(
+        lambda: production_spec(autoscaling={"api": {"enabled": True, "minReplicas": 1}})
+    ),
+    "!has(self.autoscaling) || !has(self.autoscaling.api) "
+    "|| self.autoscaling.api.minReplicas <= self.autoscaling.api.maxReplicas": _spec(
+        lambda: production_spec(autoscaling={"api": {"minReplicas": 5, "maxReplicas": 4}})
+    ),
+    "!has(self.autoscaling) || !has(self.autoscaling.worker) "
+    "|| self.autoscaling.worker.minReplicas <= self.autoscaling.worker.maxReplicas": _spec(
+        lambda: production_spec(autoscaling={"worker": {"minReplicas": 11}})
+    ),
     "self.matches('@sha256:[a-f0-9]{64}$') "
     "|| self.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$')": _image(
         "registry.example.com/ingest-api"

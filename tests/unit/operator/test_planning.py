@@ -17,6 +17,7 @@ from ingest_operator.planning import (
     migration_job,
     next_attempt,
     objects_to_apply,
+    owns_replicas,
     prunable_kinds,
     requeue_delay,
     restart_requested_at,
@@ -157,6 +158,32 @@ def test_an_object_is_foreign_unless_this_owner_controls_it() -> None:
 def test_secrets_are_pruned_only_once_the_migration_let_the_pods_move_on() -> None:
     running = MigrationState(MigrationPhase.RUNNING)
 
-    assert "Secret" not in prunable_kinds(running)
-    assert "Job" in prunable_kinds(running)
-    assert "Secret" in prunable_kinds(MigrationState(MigrationPhase.SUCCEEDED))
+    assert "Secret" not in prunable_kinds(running, keda=False)
+    assert "Job" in prunable_kinds(running, keda=False)
+    assert "Secret" in prunable_kinds(MigrationState(MigrationPhase.SUCCEEDED), keda=False)
+
+
+def test_kedas_kinds_are_pruned_only_where_keda_is_installed() -> None:
+    done = MigrationState(MigrationPhase.SUCCEEDED)
+
+    assert "HorizontalPodAutoscaler" in prunable_kinds(done, keda=False)
+    assert "ScaledObject" not in prunable_kinds(done, keda=False)
+    assert {"ScaledObject", "TriggerAuthentication"} <= set(prunable_kinds(done, keda=True))
+
+
+def test_replicas_are_handed_over_only_while_the_operators_applies_own_them() -> None:
+    def deployment(manager: str, operation: str, fields: dict[str, Any]) -> dict[str, Any]:
+        entry = {"manager": manager, "operation": operation, "fieldsV1": {"f:spec": fields}}
+        return {"metadata": {"managedFields": [entry]}}
+
+    assert owns_replicas(
+        deployment("ingest-operator", "Apply", {"f:replicas": {}}), "ingest-operator"
+    )
+    assert not owns_replicas(
+        deployment("ingest-operator", "Apply", {"f:template": {}}), "ingest-operator"
+    )
+    # The HPA controller writes through the scale subresource (an Update).
+    assert not owns_replicas(
+        deployment("kube-controller-manager", "Update", {"f:replicas": {}}), "ingest-operator"
+    )
+    assert not owns_replicas({"metadata": {}}, "ingest-operator")
