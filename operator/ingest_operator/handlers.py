@@ -196,7 +196,7 @@ async def secret_changed(
     if owner is not None:
         owners.add(owner)
     for owner_name in sorted(owners):
-        _runtime(memo).submit(namespace, owner_name, trigger="secret")
+        _runtime(memo).submit_after_event(namespace, owner_name, trigger="secret")
 
 
 async def child_changed(
@@ -204,7 +204,7 @@ async def child_changed(
 ) -> None:
     owner = _controller_name(body)
     if _is_news(type, body, memo) and namespace is not None and owner is not None:
-        _runtime(memo).submit(namespace, owner, trigger=str(body.get("kind")))
+        _runtime(memo).submit_after_event(namespace, owner, trigger=str(body.get("kind")))
 
 
 for _api_version, _plural in CHILD_RESOURCES:

@@ -58,6 +58,17 @@ class Requeuer(Generic[_Key]):
             heapq.heappush(self._heap, (due, self._sequence, key))
             self._changed.notify_all()
 
+    def schedule_soon(self, key: _Key, delay: float) -> None:
+        """Request `key` in `delay` seconds, unless it is due sooner already.
+
+        Requests within the delay fold into one, and a stream of them cannot
+        postpone it: the first one's time holds.
+        """
+        with self._changed:
+            due = self._due.get(key)
+        if due is None or due > time.monotonic() + delay:
+            self.schedule(key, delay)
+
     def cancel(self, key: _Key) -> None:
         with self._changed:
             self._due.pop(key, None)

@@ -41,6 +41,9 @@ Key = tuple[str, str]  # (namespace, name)
 # what bounds the operator's request rate (the API server's priority and
 # fairness protects it from the rest).
 RECONCILE_WORKERS: Final = 8
+# Watch events of an IngestService's children within this long fold into one
+# reconciliation (drift is restored this much later).
+EVENT_FOLD_SECONDS: Final = 0.5
 # The resync period is multiplied by a factor in this range each time.
 RESYNC_JITTER: Final = (0.9, 1.1)
 
@@ -62,6 +65,9 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.requeuer: Requeuer[Key] = Requeuer(self._requeued)
+        # Apart from the requeuer: a reconciliation that ends cancels its own
+        # requeue, never an event that arrived while it ran.
+        self.event_folder: Requeuer[Key] = Requeuer(self._enqueue)
         self._workers = ThreadPoolExecutor(
             max_workers=RECONCILE_WORKERS, thread_name_prefix="reconcile"
         )
@@ -69,17 +75,29 @@ class Runtime:
 
     def start(self) -> None:
         self.requeuer.start()
+        self.event_folder.start()
         self._start_resync()
 
     def stop(self) -> None:
         self._stopping.set()
         self.requeuer.stop()
+        self.event_folder.stop()
         self._workers.shutdown(wait=False, cancel_futures=True)
 
     def reconcile_now(self, namespace: str, name: str) -> Outcome:
         """Reconcile after any running reconciliation of the same resource; errors propagate."""
         metrics.TRIGGERS.labels("change").inc()
         return self.gate.run((namespace, name), lambda: self._measured(namespace, name))
+
+    def submit_after_event(self, namespace: str, name: str, *, trigger: str) -> None:
+        """Reconcile once the burst this watch event belongs to has passed.
+
+        A child changes in steps (a new Deployment's status is written three
+        times within a second): the events of EVENT_FOLD_SECONDS fold into one
+        reconciliation, which reads the state they led to.
+        """
+        metrics.TRIGGERS.labels(trigger).inc()
+        self.event_folder.schedule_soon((namespace, name), EVENT_FOLD_SECONDS)
 
     def submit(self, namespace: str, name: str, *, trigger: str) -> None:
         """Have a worker reconcile soon; returns at once (safe on kopf's event loop).
@@ -88,7 +106,9 @@ class Runtime:
         reconciliation it gets reads the latest state anyway.
         """
         metrics.TRIGGERS.labels(trigger).inc()
-        key = (namespace, name)
+        self._enqueue((namespace, name))
+
+    def _enqueue(self, key: Key) -> None:
         with self._queued_lock:
             if key in self._queued or self._stopping.is_set():
                 return
@@ -130,7 +150,7 @@ class Runtime:
 
     def check_health(self) -> dict[str, float]:
         """Seconds since the last resync; raises when a thread the operator needs has died."""
-        if not self.requeuer.alive():
+        if not self.requeuer.alive() or not self.event_folder.alive():
             raise RuntimeError("the requeuer thread has stopped")
         if self._resync_thread is not None and not self._resync_thread.is_alive():
             raise RuntimeError("the resync thread has stopped")

@@ -77,3 +77,32 @@ def test_keys_come_due_in_the_order_of_their_delays(
 
     time.sleep(0.6)
     assert recorder.keys == ["early", "late"]
+
+
+def test_requests_within_the_delay_fold_into_one_and_cannot_postpone_it(
+    requeuer: Requeuer[str], recorder: Recorder
+) -> None:
+    requeuer.schedule_soon("shop", 0.2)
+    requeuer.schedule_soon("shop", 0.2)
+    assert recorder.called.wait(timeout=5)
+    time.sleep(0.3)
+    assert recorder.keys == ["shop"]  # two requests, one call
+
+    # A stream of requests longer than the delay: the first one's time holds,
+    # so a call comes while the stream still flows.
+    recorder.called.clear()
+    for _ in range(20):
+        requeuer.schedule_soon("orders", 0.2)
+        time.sleep(0.05)
+    assert recorder.called.is_set()
+
+
+def test_a_sooner_request_brings_a_later_schedule_forward(
+    requeuer: Requeuer[str], recorder: Recorder
+) -> None:
+    requeuer.schedule("shop", 30)  # a back-off
+
+    requeuer.schedule_soon("shop", 0.05)  # an event
+
+    assert recorder.called.wait(timeout=5)
+    assert recorder.keys == ["shop"]
