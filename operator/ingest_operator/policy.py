@@ -1,7 +1,7 @@
 """The production policy: what the operator refuses to roll out.
 
-It mirrors the service's own start-up check (production_violations in
-api/ingest_api/core/config.py), so a non-compliant spec is stopped here, with
+It applies the rules of the service's own start-up check (ingest_policy, which
+api/ingest_api/core/config.py uses too), so a non-compliant spec is stopped here, with
 a condition and an Event, instead of as a crash loop of pods that refuse to
 start. CEL rejects at admission what the spec alone shows (CORS "*", debug);
 they are checked again here because a resource admitted by an older CRD must
@@ -13,43 +13,10 @@ status and in Events.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
 from ingest_operator.resolving import SecretValues
 from ingest_operator.spec import IngestServiceSpec
-
-# HS256 needs a key at least as long as its output (RFC 7518 section 3.2);
-# the service refuses shorter ones in production too.
-MIN_JWT_SECRET_BYTES: Final = 32
-# As the service: "a" * 32 or "changeme" * 4 are long and still guessable.
-MIN_JWT_SECRET_DISTINCT_CHARACTERS: Final = 10
-
-# Keys people copy from examples. Compared after lower-casing and trimming;
-# the first is the service's own development default, long enough to pass the
-# length check, so only this list catches it.
-WELL_KNOWN_JWT_SECRETS: Final[frozenset[str]] = frozenset(
-    {
-        "development-only-jwt-secret-change-me-in-production",
-        "change-me",
-        "changeme",
-        "change_me",
-        "changethis",
-        "secret",
-        "secret-key",
-        "secretkey",
-        "supersecret",
-        "dev-secret",
-        "jwt-secret",
-        "your-secret-key",
-        "your-256-bit-secret",
-    }
-)
-
-# MinIO's out-of-the-box root credentials.
-MINIO_DEFAULT_ACCESS_KEY: Final = "minioadmin"
-MINIO_DEFAULT_SECRET_KEY: Final = "minioadmin"  # noqa: S105 - the default being refused
-
-ANY_ORIGIN: Final = "*"
+from ingest_policy import rules
 
 
 @dataclass(frozen=True)
@@ -93,35 +60,26 @@ def _jwt_secret_violations(spec: IngestServiceSpec, jwt_secret_key: str) -> list
     else:
         field = "spec.auth.jwtSecretRef"
         where = f"the JWT signing key in Secret {ref.name!r} (key {ref.key!r})"
-    size = len(jwt_secret_key.encode())
-    if size == 0:
-        return [Violation(field, f"{where} is empty")]
-    if jwt_secret_key.strip().lower() in WELL_KNOWN_JWT_SECRETS:
-        return [Violation(field, f"{where} is a well-known default value")]
-    if size < MIN_JWT_SECRET_BYTES:
+    problem = rules.jwt_key_problem(jwt_secret_key)
+    if problem is None:
+        return []
+    if problem is rules.JwtKeyProblem.SHORT:
+        size = len(jwt_secret_key.encode())
         return [
             Violation(
                 field,
                 f"{where} is {size} bytes long; production needs at least "
-                f"{MIN_JWT_SECRET_BYTES} random bytes",
+                f"{rules.MIN_JWT_SECRET_BYTES} random bytes",
             )
         ]
-    if len(set(jwt_secret_key)) < MIN_JWT_SECRET_DISTINCT_CHARACTERS:
-        return [
-            Violation(
-                field,
-                f"{where} has fewer than {MIN_JWT_SECRET_DISTINCT_CHARACTERS} distinct "
-                "characters: it is not random",
-            )
-        ]
-    return []
+    return [Violation(field, f"{where} {problem}")]
 
 
 def _s3_credentials_violations(spec: IngestServiceSpec, secrets: SecretValues) -> list[Violation]:
     ref = spec.s3.credentials_secret_ref
     field = "spec.s3.credentialsSecretRef"
     violations = []
-    if secrets.s3_access_key == MINIO_DEFAULT_ACCESS_KEY:
+    if rules.is_minio_default_key(secrets.s3_access_key):
         violations.append(
             Violation(
                 field,
@@ -129,7 +87,7 @@ def _s3_credentials_violations(spec: IngestServiceSpec, secrets: SecretValues) -
                 "is MinIO's default",
             )
         )
-    if secrets.s3_secret_key == MINIO_DEFAULT_SECRET_KEY:
+    if rules.is_minio_default_key(secrets.s3_secret_key):
         violations.append(
             Violation(
                 field,
@@ -142,9 +100,9 @@ def _s3_credentials_violations(spec: IngestServiceSpec, secrets: SecretValues) -
 
 def _cors_violations(spec: IngestServiceSpec) -> list[Violation]:
     violations = []
-    if ANY_ORIGIN in spec.cors_origins:
+    if rules.ANY_ORIGIN in spec.cors_origins:
         violations.append(Violation("spec.cors.origins", 'allows every origin ("*")'))
-    unsafe = [o for o in spec.cors_origins if o == "null" or o.startswith("http://")]
+    unsafe = rules.unsafe_origins(spec.cors_origins)
     if unsafe:
         violations.append(
             Violation(
@@ -163,7 +121,7 @@ def _debug_violations(spec: IngestServiceSpec) -> list[Violation]:
 
 
 def _s3_endpoint_violations(spec: IngestServiceSpec) -> list[Violation]:
-    if spec.s3.endpoint.lower().startswith("http://") and not spec.s3.allow_plain_http:
+    if rules.is_plain_http(spec.s3.endpoint) and not spec.s3.allow_plain_http:
         return [
             Violation(
                 "spec.s3.endpoint",
@@ -180,7 +138,7 @@ def _identity_provider_violations(spec: IngestServiceSpec) -> list[Violation]:
     violations = []
     for index, provider in enumerate(spec.auth.oidc):
         for field, url in (("issuer", provider.issuer), ("jwksUri", provider.jwks_uri or "")):
-            if url.lower().startswith("http://"):
+            if rules.is_plain_http(url):
                 violations.append(
                     Violation(f"spec.auth.oidc[{index}].{field}", "uses plain HTTP; use https://")
                 )

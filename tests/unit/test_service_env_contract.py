@@ -1,5 +1,6 @@
-"""The contract between the operator and the service, checked from both ends:
-the two packages share no code, only these environment variable names."""
+"""The contract between the operator and the service, checked from both ends: the
+environment variable names the operator renders and the service reads, and the
+production policy both apply (the rules of ingest_policy, which both import)."""
 
 from __future__ import annotations
 
@@ -47,11 +48,78 @@ def test_the_rendered_production_configuration_loads_in_the_service(
     assert settings.max_job_retries == int(config["MAX_JOB_RETRIES"])
 
 
-def test_the_service_and_the_operator_know_the_same_well_known_jwt_keys() -> None:
-    """One list in two packages that share no code: kept equal here."""
-    assert config.WELL_KNOWN_JWT_SECRETS == policy.WELL_KNOWN_JWT_SECRETS
-    assert config.MIN_JWT_SECRET_BYTES == policy.MIN_JWT_SECRET_BYTES
-    assert config.MIN_JWT_SECRET_DISTINCT_CHARACTERS == policy.MIN_JWT_SECRET_DISTINCT_CHARACTERS
+STRONG_KEY = "k7Qz2vXr9LmPq4Wn8TyB3cHd6FgJ1sAe"
+JWT_KEYS = [
+    STRONG_KEY,
+    "",
+    "secret",
+    "  Your-256-Bit-Secret ",
+    config.DEFAULT_JWT_SECRET_KEY,
+    "k7Qz2vXr9LmPq4Wn8TyB3cHd6Fg",  # 27 bytes
+    "ab" * 20,  # long, not random
+]
+
+
+def operator_refuses(spec_changes: dict[str, object], secrets: SecretValues) -> set[str]:
+    """The fields the operator's policy finds fault with."""
+    spec = parse_spec(production_spec(**spec_changes))
+    violations = policy.evaluate_policy(spec, secrets)
+    assert violations is not None
+    return {violation.field.split("[")[0].split(".")[1] for violation in violations}
+
+
+def service_refuses(**settings: object) -> list[str]:
+    """The service's own start-up check (production_violations) on these settings."""
+    values = {
+        "jwt_secret_key": STRONG_KEY,
+        "s3_access_key": "a-real-access-key",
+        "s3_secret_key": "a-real-secret-key-value",
+        "s3_endpoint": "https://s3.example.com",
+        "cors_origins": ["https://app.example.com"],
+        **settings,
+    }
+    return config.production_violations(Settings(_env_file=None, **values))  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("key", JWT_KEYS)
+def test_the_service_and_the_operator_refuse_the_same_jwt_keys(key: str) -> None:
+    secrets = SecretValues(key, "a-real-access-key", "a-real-secret-key-value")
+    by_operator = "auth" in operator_refuses({}, secrets)
+    by_service = any("JWT_SECRET_KEY" in v for v in service_refuses(jwt_secret_key=key))
+    assert by_operator == by_service == (key != STRONG_KEY)
+
+
+@pytest.mark.parametrize(
+    ("spec_changes", "settings"),
+    [
+        ({"cors": {"origins": ["*"]}}, {"cors_origins": ["*"]}),
+        ({"cors": {"origins": ["null"]}}, {"cors_origins": ["null"]}),
+        (
+            {"cors": {"origins": ["http://app.example.com"]}},
+            {"cors_origins": ["http://app.example.com"]},
+        ),
+        (
+            {"s3": {**production_spec()["s3"], "endpoint": "http://minio:9000"}},
+            {"s3_endpoint": "http://minio:9000"},
+        ),
+    ],
+)
+def test_the_service_and_the_operator_refuse_the_same_settings(
+    spec_changes: dict[str, object], settings: dict[str, object]
+) -> None:
+    secrets = SecretValues(STRONG_KEY, "a-real-access-key", "a-real-secret-key-value")
+    assert operator_refuses(spec_changes, secrets)
+    assert service_refuses(**settings)
+    # And what one accepts, so does the other.
+    assert not operator_refuses({}, secrets)
+    assert not service_refuses()
+
+
+def test_the_service_and_the_operator_refuse_minios_default_keys() -> None:
+    for access, secret in (("minioadmin", "real-secret-9x"), ("real-access-3k", "minioadmin")):
+        refused = operator_refuses({}, SecretValues(STRONG_KEY, access, secret))
+        assert refused == {"s3"}
+        assert service_refuses(s3_access_key=access, s3_secret_key=secret)
 
 
 IDENTITY_AUTH = {

@@ -17,35 +17,13 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ingest_api.core.identities import KubernetesIdentity, OidcIssuer, doubled_names
+from ingest_policy import rules
 
-# The development defaults. Production refuses each of them.
-DEFAULT_JWT_SECRET_KEY = "development-only-jwt-secret-change-me-in-production"  # noqa: S105 - the placeholder production refuses
-MINIO_DEFAULT_ACCESS_KEY = "minioadmin"
-MINIO_DEFAULT_SECRET_KEY = "minioadmin"  # noqa: S105 - MinIO's well-known default, refused in production
-# HS256 needs a key at least as long as its output (RFC 7518 §3.2).
-MIN_JWT_SECRET_BYTES = 32
-# "a" * 32 or "changeme" * 4 are long enough and still guessable; a random
-# key of 32 bytes or more, hex or base64, holds far more distinct characters.
-MIN_JWT_SECRET_DISTINCT_CHARACTERS = 10
-# Keys people copy from examples, compared after lower-casing and trimming;
-# the operator refuses the same (a contract test keeps the lists equal).
-WELL_KNOWN_JWT_SECRETS = frozenset(
-    {
-        DEFAULT_JWT_SECRET_KEY,
-        "change-me",
-        "changeme",
-        "change_me",
-        "changethis",
-        "secret",
-        "secret-key",
-        "secretkey",
-        "supersecret",
-        "dev-secret",
-        "jwt-secret",
-        "your-secret-key",
-        "your-256-bit-secret",
-    }
-)
+# The development defaults. Production refuses each of them (ingest_policy's
+# rules, which the operator applies too, before any pod starts).
+DEFAULT_JWT_SECRET_KEY = rules.DEVELOPMENT_JWT_SECRET
+MINIO_DEFAULT_ACCESS_KEY = rules.MINIO_DEFAULT_KEY
+MINIO_DEFAULT_SECRET_KEY = rules.MINIO_DEFAULT_KEY
 # The shortest password the API lets an admin set; the bootstrap admin's too.
 MIN_PASSWORD_CHARS = 12
 # A trusted-proxy network wider than this (fewer prefix bits) trusts clients
@@ -232,7 +210,7 @@ class Settings(BaseSettings):
         elif (
             # Staging is reachable too: a public key lets anyone forge an admin's token.
             self.environment is Environment.STAGING
-            and self.jwt_secret_key.strip().lower() in WELL_KNOWN_JWT_SECRETS
+            and rules.jwt_key_problem(self.jwt_secret_key) is rules.JwtKeyProblem.WELL_KNOWN
         ):
             raise ValueError(
                 "refusing to start in staging: JWT_SECRET_KEY is the default value or a "
@@ -253,17 +231,16 @@ def production_violations(settings: Settings) -> list[str]:
     """Every reason these settings are unsafe for production (pure)."""
     violations: list[str] = []
     violations += jwt_secret_violations(settings.jwt_secret_key)
-    if "*" in settings.cors_origins:
+    if rules.ANY_ORIGIN in settings.cors_origins:
         violations.append("CORS_ORIGINS allows every origin ('*')")
-    unsafe_origins = [o for o in settings.cors_origins if o == "null" or o.startswith("http://")]
+    unsafe_origins = rules.unsafe_origins(settings.cors_origins)
     if unsafe_origins:
         violations.append(
             f"CORS_ORIGINS allows origins a page can fake or read in clear "
             f"({', '.join(unsafe_origins)}): use https:// origins"
         )
-    if (
-        settings.s3_access_key == MINIO_DEFAULT_ACCESS_KEY
-        or settings.s3_secret_key == MINIO_DEFAULT_SECRET_KEY
+    if rules.is_minio_default_key(settings.s3_access_key) or rules.is_minio_default_key(
+        settings.s3_secret_key
     ):
         violations.append("S3_ACCESS_KEY/S3_SECRET_KEY are MinIO's default credentials")
     if settings.debug:
@@ -274,7 +251,7 @@ def production_violations(settings: Settings) -> list[str]:
             ("S3_ENDPOINT", settings.s3_endpoint),
             ("S3_PUBLIC_ENDPOINT", settings.s3_public_endpoint or ""),
         )
-        if endpoint.lower().startswith("http://")
+        if rules.is_plain_http(endpoint)
     ]
     if plain and not settings.s3_allow_plain_http:
         violations.append(
@@ -292,7 +269,7 @@ def production_violations(settings: Settings) -> list[str]:
         for url in [i.issuer for i in settings.oidc_issuers]
         + [i.jwks_uri or "" for i in settings.oidc_issuers]
         + ([settings.kubernetes_identity.api_server] if settings.kubernetes_identity else [])
-        if url.lower().startswith("http://")
+        if rules.is_plain_http(url)
     ]
     if plain_issuers:
         violations.append(
@@ -312,16 +289,8 @@ def production_violations(settings: Settings) -> list[str]:
 
 def jwt_secret_violations(key: str) -> list[str]:
     """Why `key` is no key to sign production tokens with, if it is not (pure)."""
-    if key.strip().lower() in WELL_KNOWN_JWT_SECRETS:
-        return ["JWT_SECRET_KEY is the default value or a well-known one"]
-    if len(key.encode()) < MIN_JWT_SECRET_BYTES:
-        return [f"JWT_SECRET_KEY is shorter than {MIN_JWT_SECRET_BYTES} bytes"]
-    if len(set(key)) < MIN_JWT_SECRET_DISTINCT_CHARACTERS:
-        return [
-            f"JWT_SECRET_KEY has fewer than {MIN_JWT_SECRET_DISTINCT_CHARACTERS} distinct "
-            "characters: it is not random"
-        ]
-    return []
+    problem = rules.jwt_key_problem(key)
+    return [] if problem is None else [f"JWT_SECRET_KEY {problem}"]
 
 
 def _is_catch_all(entry: str) -> bool:

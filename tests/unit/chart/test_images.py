@@ -194,9 +194,16 @@ def test_each_image_installs_its_own_distribution_alone(member: str) -> None:
         words = shlex.split(command)
         assert words[words.index("--package") + 1] == name, command
     copied = {source.rstrip("/") for copy in build_stage(image).copies() for source in copy.sources}
-    # Its sources; of the other members, only what uv needs to read the lock.
-    assert member in copied
-    others = set(MEMBER_PYPROJECTS) - {member}
+    # Its sources and those of the members it depends on (ingest-policy); of the
+    # other members, only what uv needs to read the lock.
+    dependencies = MEMBER_PYPROJECTS[member]["project"]["dependencies"]
+    needed = {
+        other
+        for other, pyproject in MEMBER_PYPROJECTS.items()
+        if pyproject["project"]["name"] in dependencies
+    }
+    assert {member} | needed <= copied
+    others = set(MEMBER_PYPROJECTS) - {member} - needed
     assert not others & copied
     assert {f"{other}/pyproject.toml" for other in MEMBER_PYPROJECTS} <= copied
     # The readme is part of the workspace's metadata the build reads.
