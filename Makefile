@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PYTEST := uv run --frozen --extra dev pytest
 
-.PHONY: help deps venv tools up down status demo test test-unit test-integration lint fmt clean-stack
+.PHONY: help deps venv tools up down status demo test test-unit test-integration lint fmt generate clean-stack
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -37,17 +37,21 @@ test: venv tools ## run every suite (unit, integration, e2e) with coverage
 test-unit: venv ## run the unit tests only (no services)
 	$(PYTEST) -m unit
 
-lint: venv ## ruff, mypy, import contracts and shellcheck
+lint: venv ## ruff, mypy, import contracts, generated files and shellcheck
 	uv run --frozen ruff check .
 	uv run --frozen ruff format --check .
 	uv run --frozen mypy
 	uv run --frozen lint-imports
+	uv run --frozen python hack/generate.py --check
 	shellcheck -x hack/*.sh hack/lib/*.sh .ci/run
 	hack/lint-dockerfiles.sh
 
 fmt: venv ## format the code
 	uv run --frozen ruff check --fix .
 	uv run --frozen ruff format .
+
+generate: venv ## rewrite the chart's copies of crds/ and of the operator's RBAC rules
+	uv run --frozen python hack/generate.py
 
 clean-stack: down ## stop the stack and delete its data (not the cached tools)
 	rm -rf .state
