@@ -66,7 +66,7 @@ POLL_SECONDS = 0.25
 # moment, so the clock measures reconciliation rather than start-up.
 OPERATOR_SETTLE_SECONDS = 2.0
 TIMEOUT_SECONDS = 600.0
-# Stands for the generated JWT key and the checksum: the baseline only needs
+# Stand for the generated keys and the checksum: the baseline only needs
 # objects of the same shape and size as the operator's.
 BASELINE_JWT_KEY = "b" * 64
 BASELINE_CHECKSUM = "c" * 64
@@ -194,6 +194,7 @@ def time_kubectl(cluster: Cluster, kubectl: str, kubeconfig: str, size: int) -> 
             inputs = RenderInputs(
                 owner=owner,
                 checksum=BASELINE_CHECKSUM,
+                checksum_key=BASELINE_JWT_KEY,
                 generated_jwt_secret=BASELINE_JWT_KEY,
                 database_digest=BASELINE_CHECKSUM,
             )

@@ -52,7 +52,11 @@ from ingest_operator.render import (
     render_desired_objects,
 )
 from ingest_operator.resolving import SecretResolution, referenced_secret_names, resolve_secrets
-from ingest_operator.service_env import GENERATED_JWT_SECRET_KEY, render_config_data
+from ingest_operator.service_env import (
+    CHECKSUM_KEY,
+    GENERATED_JWT_SECRET_KEY,
+    render_config_data,
+)
 from ingest_operator.spec import IngestServiceSpec, InvalidSpecError, SecretName, parse_spec
 from ingest_operator.status import (
     ConditionType,
@@ -66,7 +70,7 @@ from ingest_operator.transitions import transition_events
 logger = logging.getLogger(__name__)
 
 # 48 random bytes: well above the policy's 32-byte minimum for HS256 keys.
-GENERATED_JWT_KEY_BYTES: Final = 48
+GENERATED_KEY_BYTES: Final = 48
 
 _DEGRADED_REASONS: Final = frozenset({"MigrationFailed", "RolloutStalled", "ChildNotOwned"})
 
@@ -94,17 +98,20 @@ class Outcome:
 
 @dataclass(frozen=True)
 class _ReadSecrets:
-    # Secret name -> key -> value, the generated Secret included.
+    # Secret name -> key -> value, the generated Secret included when the pods read it.
     data: dict[str, dict[str, str]]
+    # What the generated Secret holds (or will, made now): its keys are kept for good.
     generated_jwt_key: str | None
+    checksum_key: str
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _new_jwt_key() -> str:
-    return token_source.token_urlsafe(GENERATED_JWT_KEY_BYTES)
+def _new_key() -> str:
+    """A random key: a JWT signing key, or the key of the checksums."""
+    return token_source.token_urlsafe(GENERATED_KEY_BYTES)
 
 
 class Reconciler:
@@ -116,12 +123,12 @@ class Reconciler:
         *,
         own_writes: OwnWrites | None = None,
         now: Callable[[], datetime] = _utcnow,
-        new_jwt_key: Callable[[], str] = _new_jwt_key,
+        new_key: Callable[[], str] = _new_key,
     ) -> None:
         self._kube = kube_client
         self._children = ChildWriter(kube_client, own_writes or OwnWrites())
         self._now = now
-        self._new_jwt_key = new_jwt_key
+        self._new_key = new_key
 
     @property
     def own_writes(self) -> OwnWrites:
@@ -207,13 +214,18 @@ class Reconciler:
         read: _ReadSecrets,
         resolution: SecretResolution,
     ) -> Outcome:
-        checksum = compute_checksum(render_config_data(spec), resolution.checksum_data)
+        checksum = compute_checksum(
+            read.checksum_key, render_config_data(spec), resolution.checksum_data
+        )
         inputs = RenderInputs(
             owner=owner,
             checksum=checksum,
+            checksum_key=read.checksum_key,
             generated_jwt_secret=read.generated_jwt_key,
             restarted_at=restart_requested_at(resource),
-            database_digest=compute_database_digest(resolution.database_settings),
+            database_digest=compute_database_digest(
+                read.checksum_key, resolution.database_settings
+            ),
             keda_redis=self._keda_redis(spec, resolution),
         )
         desired = render_desired_objects(spec, inputs)
@@ -246,21 +258,20 @@ class Reconciler:
         uses_generated = spec.auth.jwt_secret_ref is None
         data: dict[str, dict[str, str]] = {}
         for secret_name in sorted(referenced_secret_names(spec, generated)):
-            if uses_generated and secret_name == generated:
+            if secret_name == generated:
                 continue
             found = self._kube.read_secret_data(owner.namespace, secret_name)
             if found is not None:
                 data[secret_name] = found
-        if not uses_generated:
-            return _ReadSecrets(data, None)
-        key = self._generated_jwt_key(owner.namespace, generated)
-        data[generated] = {GENERATED_JWT_SECRET_KEY: key}
-        return _ReadSecrets(data, key)
-
-    def _generated_jwt_key(self, namespace: str, secret_name: SecretName) -> str:
-        """The key generated earlier, kept for good; a new one only the first time."""
-        existing = self._kube.read_secret_data(namespace, secret_name) or {}
-        return existing.get(GENERATED_JWT_SECRET_KEY) or self._new_jwt_key()
+        # Made once, then kept: a new checksum key would roll every pod and
+        # migrate again; a new JWT key would log everyone out.
+        kept = self._kube.read_secret_data(owner.namespace, generated) or {}
+        checksum_key = kept.get(CHECKSUM_KEY) or self._new_key()
+        jwt_key = kept.get(GENERATED_JWT_SECRET_KEY)
+        if uses_generated:
+            jwt_key = jwt_key or self._new_key()
+            data[generated] = {GENERATED_JWT_SECRET_KEY: jwt_key}
+        return _ReadSecrets(data, jwt_key, checksum_key)
 
     def _keda_redis(
         self, spec: IngestServiceSpec, resolution: SecretResolution

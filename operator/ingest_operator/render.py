@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,7 +60,10 @@ class RenderInputs:
     # compute_database_digest(the resolved database settings): names the
     # migration Job together with the image.
     database_digest: str
-    # The JWT key the operator generated and keeps; required without a jwtSecretRef.
+    # The random key of the checksum and the digest, kept in the generated Secret.
+    checksum_key: str
+    # The JWT key the operator generated and keeps for good (pods of an earlier
+    # spec may still read it); required without a jwtSecretRef.
     generated_jwt_secret: str | None = None
     # The restart annotation's value, copied to pod templates to roll the pods.
     restarted_at: str | None = None
@@ -73,30 +77,31 @@ class MissingRenderInputError(ValueError):
 
 
 def compute_checksum(
-    config_data: Mapping[str, str], secret_data: Mapping[str, Mapping[str, str]]
+    key: str, config_data: Mapping[str, str], secret_data: Mapping[str, Mapping[str, str]]
 ) -> str:
-    """A SHA-256 over the ConfigMap's data and the referenced Secrets' keys."""
-    return _sha256_of({"config": config_data, "secrets": secret_data})
+    """An HMAC-SHA256, under the IngestService's checksum key, of the ConfigMap's
+    data and the referenced Secrets' keys: it changes when they change, and
+    tells nothing of them to whoever reads it."""
+    return _hmac_of(key, {"config": config_data, "secrets": secret_data})
 
 
-def compute_database_digest(database_settings: Mapping[str, str]) -> str:
-    """A SHA-256 over the settings that choose the database (its URL).
+def compute_database_digest(key: str, database_settings: Mapping[str, str]) -> str:
+    """An HMAC-SHA256, under the checksum key, of the settings that choose the database.
 
     The migration Job's name covers it, so pointing the service at another
     database (another Secret, or new content in the same one) runs the
-    migration again. The URL holds a password: only a truncated hash over
-    this digest leaves the operator, in the Job's name. A rotated password
-    is a new URL too, and so migrates again: the migration is idempotent,
-    and it proves the new URL works before any pod switches to it.
+    migration again. The URL holds a password, and Job names are seen by
+    anyone who may list Jobs: keyed, the digest permits no offline guessing.
+    A rotated password is a new URL too, and so migrates again: the
+    migration is idempotent, and it proves the new URL works before any pod
+    switches to it.
     """
-    return _sha256_of({"database": database_settings})
+    return _hmac_of(key, {"database": database_settings})
 
 
 def render_desired_objects(spec: IngestServiceSpec, inputs: RenderInputs) -> list[dict[str, Any]]:
     """Every child, in the order they can be applied."""
-    objects: list[dict[str, Any]] = []
-    if spec.auth.jwt_secret_ref is None:
-        objects.append(render_generated_secret(spec, inputs))
+    objects: list[dict[str, Any]] = [render_generated_secret(spec, inputs)]
     objects += [
         render_config_map(spec, inputs),
         render_migration_job(spec, inputs),
@@ -171,11 +176,14 @@ def _hpa(metadata: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_generated_secret(spec: IngestServiceSpec, inputs: RenderInputs) -> dict[str, Any]:
-    if inputs.generated_jwt_secret is None:
+    """The operator's own Secret: the checksum key, and the JWT key it generated."""
+    if spec.auth.jwt_secret_ref is None and inputs.generated_jwt_secret is None:
         raise MissingRenderInputError(
             "the spec has no auth.jwtSecretRef, so the generated JWT key is required"
         )
-    encoded = base64.b64encode(inputs.generated_jwt_secret.encode()).decode()
+    data = {service_env.CHECKSUM_KEY: inputs.checksum_key}
+    if inputs.generated_jwt_secret is not None:
+        data[service_env.GENERATED_JWT_SECRET_KEY] = inputs.generated_jwt_secret
     metadata = _metadata(
         spec, inputs, naming.generated_secret_name(inputs.owner.name), Component.GENERATED_SECRET
     )
@@ -187,7 +195,7 @@ def render_generated_secret(spec: IngestServiceSpec, inputs: RenderInputs) -> di
         "kind": "Secret",
         "metadata": metadata,
         "type": "Opaque",
-        "data": {service_env.GENERATED_JWT_SECRET_KEY: encoded},
+        "data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()},
     }
 
 
@@ -340,11 +348,11 @@ def _replicas(replicas: int, *, autoscaled: bool) -> dict[str, int]:
     return {} if autoscaled else {"replicas": replicas}
 
 
-def _sha256_of(payload: Mapping[str, Any]) -> str:
-    """Canonical JSON (sorted keys, fixed separators): the same data, whatever the
-    dict order, gives the same digest, so unchanged inputs never roll or migrate."""
+def _hmac_of(key: str, payload: Mapping[str, Any]) -> str:
+    """Over canonical JSON (sorted keys, fixed separators): the same data, whatever
+    the dict order, gives the same digest, so unchanged inputs never roll or migrate."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def _pod_inputs(inputs: RenderInputs) -> PodInputs:

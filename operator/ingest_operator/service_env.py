@@ -116,6 +116,10 @@ WORKLOAD_IDENTITY_NAME: Final = "cluster"
 
 # The key under which the operator's own Secret keeps the JWT key it generated.
 GENERATED_JWT_SECRET_KEY: Final = DEFAULT_JWT_SECRET_KEY_KEY
+# ...and the random key its checksums and digests are HMACs with: a hash of a
+# password anyone can read (in a pod template, the status, a Job's name) would
+# let them check guesses offline.
+CHECKSUM_KEY: Final = "checksumKey"
 GENERATED_SOURCE: Final = "the operator's generated Secret"
 
 

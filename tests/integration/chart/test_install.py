@@ -147,7 +147,10 @@ def test_a_wrong_value_fails_the_install_and_creates_nothing(
     helm: Helm, cluster: Cluster, release: Release
 ) -> None:
     with pytest.raises(HelmError) as refused:
-        helm.install(release.name, release.namespace, {"replicas": 2})
+        # Two replicas without a Lease would both reconcile.
+        helm.install(
+            release.name, release.namespace, {"replicas": 2, "leaderElection": {"enabled": False}}
+        )
     assert "at '/replicas': maximum: got 2, want 1" in refused.value.stderr
     assert helm.releases(release.namespace) == []
     assert cluster.get("Deployment", release.namespace, release.fullname) is None

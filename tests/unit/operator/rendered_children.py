@@ -19,8 +19,9 @@ from tests.support.ingest_service_builders import (
 
 OWNER = Owner(name="demo", namespace="team-a", uid="0b9a4c1e-7d51-4f0e-9a57-3c1d2e8f6a10")
 CHECKSUM = "c" * 64
+CHECKSUM_KEY = "checksum-key-5f0c2b7e9a1d4e6b8c3a0f2d7e9b1c4a"
 # The digest a reconciliation computes from the builders' database Secret.
-DATABASE_DIGEST = compute_database_digest({"DATABASE_URL": DATABASE_URL_VALUE})
+DATABASE_DIGEST = compute_database_digest(CHECKSUM_KEY, {"DATABASE_URL": DATABASE_URL_VALUE})
 
 # (kind, name) -> object
 Children = dict[tuple[str, str], dict[str, Any]]
@@ -32,6 +33,7 @@ def render_children(raw: dict[str, Any] | None = None, **inputs: Any) -> Childre
     render_inputs = RenderInputs(
         owner=OWNER,
         checksum=inputs.pop("checksum", CHECKSUM),
+        checksum_key=inputs.pop("checksum_key", CHECKSUM_KEY),
         generated_jwt_secret=inputs.pop("generated_jwt_secret", GENERATED_JWT_VALUE),
         database_digest=inputs.pop("database_digest", DATABASE_DIGEST),
         **inputs,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 from typing import Any
@@ -33,6 +34,7 @@ from tests.support.ingest_service_builders import (
 )
 from tests.unit.operator.rendered_children import (
     CHECKSUM,
+    CHECKSUM_KEY,
     DATABASE_DIGEST,
     OWNER,
     migration_job,
@@ -75,20 +77,29 @@ def test_api_versions_are_the_current_ones() -> None:
     }
 
 
-def test_with_a_jwt_secret_ref_nothing_is_generated() -> None:
+def _decoded(secret: dict[str, Any]) -> dict[str, str]:
+    return {key: base64.b64decode(value).decode() for key, value in secret["data"].items()}
+
+
+def test_with_a_jwt_secret_ref_only_the_checksum_key_is_generated() -> None:
     objects = render_children(spec_with_every_reference(), generated_jwt_secret=None)
-    assert not [kind for kind, _ in objects if kind == "Secret"]
+    assert [name for kind, name in objects if kind == "Secret"] == ["demo-generated"]
+    assert _decoded(objects["Secret", "demo-generated"]) == {"checksumKey": CHECKSUM_KEY}
 
 
-def test_the_generated_secret_holds_the_generated_jwt_key() -> None:
+def test_the_generated_secret_holds_the_generated_jwt_key_and_the_checksum_key() -> None:
     secret = render_children()["Secret", "demo-generated"]
     # Watched, so that a hand edit or a deletion is restored at once.
     assert secret["metadata"]["labels"][naming.RELOAD_LABEL] == "true"
 
     assert secret["type"] == "Opaque"
-    assert secret["data"] == {
-        "jwtSecretKey": base64.b64encode(GENERATED_JWT_VALUE.encode()).decode()
-    }
+    assert _decoded(secret) == {"jwtSecretKey": GENERATED_JWT_VALUE, "checksumKey": CHECKSUM_KEY}
+
+
+def test_a_generated_jwt_key_is_kept_when_a_jwt_secret_ref_replaces_it() -> None:
+    # Pods of the earlier spec may read it until their migration lets them go.
+    objects = render_children(spec_with_every_reference(), generated_jwt_secret="kept-key")
+    assert _decoded(objects["Secret", "demo-generated"])["jwtSecretKey"] == "kept-key"
 
 
 def test_without_a_jwt_ref_the_generated_key_is_required() -> None:
@@ -269,8 +280,8 @@ def _migration_job_name(
     resolution = resolve_secrets(spec, secrets, GENERATED)
     children = render_children(
         raw,
-        checksum=compute_checksum(render_config_data(spec), resolution.checksum_data),
-        database_digest=compute_database_digest(resolution.database_settings),
+        checksum=compute_checksum(CHECKSUM_KEY, render_config_data(spec), resolution.checksum_data),
+        database_digest=compute_database_digest(CHECKSUM_KEY, resolution.database_settings),
         **inputs,
     )
     return str(migration_job(children)["metadata"]["name"])
@@ -331,12 +342,24 @@ def test_configuration_and_restarts_keep_the_migration_job() -> None:
     assert _migration_job_name(changed, secrets, restarted_at="2025-01-01T00:00:00Z") == before
 
 
-def test_the_database_digest_is_a_sha256_hex_digest_of_the_url() -> None:
-    digest = compute_database_digest({"DATABASE_URL": DATABASE_URL_VALUE})
+def test_the_database_digest_is_an_hmac_of_the_url_under_the_checksum_key() -> None:
+    digest = compute_database_digest(CHECKSUM_KEY, {"DATABASE_URL": DATABASE_URL_VALUE})
 
     assert re.fullmatch("[0-9a-f]{64}", digest)
     assert digest == DATABASE_DIGEST
-    assert digest != compute_database_digest({"DATABASE_URL": DATABASE_URL_VALUE + "2"})
+    assert digest != compute_database_digest(
+        CHECKSUM_KEY, {"DATABASE_URL": DATABASE_URL_VALUE + "2"}
+    )
+    # Without the key, a guessed password cannot be checked against it (D12).
+    unkeyed = hashlib.sha256(
+        json.dumps(
+            {"database": {"DATABASE_URL": DATABASE_URL_VALUE}}, separators=(",", ":")
+        ).encode()
+    ).hexdigest()
+    assert digest not in (
+        unkeyed,
+        compute_database_digest("another-key", {"DATABASE_URL": DATABASE_URL_VALUE}),
+    )
 
 
 def test_the_migration_job_runs_once_and_is_immutable_friendly() -> None:
@@ -370,7 +393,7 @@ def test_without_a_restart_request_only_the_checksum() -> None:
 
 def _checksum(spec: IngestServiceSpec, secrets: dict[str, dict[str, str]]) -> str:
     resolution = resolve_secrets(spec, secrets, GENERATED)
-    return compute_checksum(render_config_data(spec), resolution.checksum_data)
+    return compute_checksum(CHECKSUM_KEY, render_config_data(spec), resolution.checksum_data)
 
 
 def test_the_checksum_changes_when_a_referenced_secret_value_changes() -> None:
@@ -399,8 +422,9 @@ def test_the_checksum_changes_with_the_configuration() -> None:
     assert _checksum(louder, secrets) != before
 
 
-def test_the_checksum_is_a_sha256_hex_digest() -> None:
-    checksum = compute_checksum({"A": "1"}, {"s": {"k": "v"}})
+def test_the_checksum_is_an_hmac_sha256_hex_digest_under_its_key() -> None:
+    checksum = compute_checksum("k1", {"A": "1"}, {"s": {"k": "v"}})
     assert re.fullmatch("[0-9a-f]{64}", checksum)
-    assert checksum == compute_checksum({"A": "1"}, {"s": {"k": "v"}})
-    assert checksum != compute_checksum({"A": "1"}, {"s": {"k": "w"}})
+    assert checksum == compute_checksum("k1", {"A": "1"}, {"s": {"k": "v"}})
+    assert checksum != compute_checksum("k1", {"A": "1"}, {"s": {"k": "w"}})
+    assert checksum != compute_checksum("k2", {"A": "1"}, {"s": {"k": "v"}})
