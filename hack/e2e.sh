@@ -114,6 +114,11 @@ generation=$(k -n "$NS" get ingestservice/logs -o jsonpath='{.metadata.generatio
 k -n "$NS" wait ingestservice/logs --for=jsonpath='{.status.observedGeneration}'="$generation" \
   --timeout=120s
 k -n "$NS" wait ingestservice/logs --for=condition=Ready --timeout=300s
+# A new operator may roll the pods of an unchanged spec (a new checksum): let
+# the rollout finish, so that ingestctl does not talk to a pod on its way out.
+for deployment in logs-api logs-worker; do
+  k -n "$NS" rollout status "deployment/$deployment" --timeout=300s
+done
 k -n "$NS" get ingestservice,deploy,jobs,pods
 
 step "ingestctl: log in as the bootstrap admin, upload a real log file, wait, show the result"
