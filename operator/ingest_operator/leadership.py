@@ -46,7 +46,9 @@ logger = logging.getLogger(__name__)
 STOP_GRACE_SECONDS: Final = 20.0
 # What the Lease says once released: no holder, expiring at once.
 RELEASED_LEASE_SECONDS: Final = "1"
-EXIT_LOST_LEASE: Final = 1
+# A lost Lease, or an operator that stopped while leading: the Deployment
+# starts the container again, as a candidate.
+EXIT_NOT_LEADING: Final = 1
 
 
 class ReleasableLease:
@@ -154,7 +156,7 @@ def run_as_leader(
         finally:
             if not stop.is_set():
                 logger.error("the operator stopped on its own while leading")
-                exit_code = EXIT_LOST_LEASE
+                exit_code = EXIT_NOT_LEADING
                 stop.set()
             stopped.set()
 
@@ -167,7 +169,7 @@ def run_as_leader(
                 election.renew_deadline_seconds,
             )
             logging.shutdown()
-            os._exit(EXIT_LOST_LEASE)
+            os._exit(EXIT_NOT_LEADING)
 
     config = electionconfig.Config(
         lease,
