@@ -5,8 +5,9 @@ reconciliation workers and the metrics, built once by main.py and handed to
 the handlers by kopf as `memo.runtime`. The two entry points differ in who
 waits: the IngestService's own handlers reconcile and wait for the result
 (kopf retries them when the API fails); the handlers of children and
-Secrets only submit a reconciliation to the pool and return at once, so a
-burst of events never holds up kopf's event intake, and submissions for a
+Secrets only ask for a reconciliation and return at once, so a burst of
+events never holds up kopf's event intake: the events of half a second fold
+into one submission to the pool (the event folder), and submissions for a
 resource being reconciled fold into one rerun. A reconciliation that has to
 wait (a migration Job, a missing Secret) is scheduled again on the
 Requeuer, and so is one that failed in the pool, which kopf does not retry.
