@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 from tests.support.cluster import Cluster, stays, wait_for
 from tests.support.ingest_service_builders import (
@@ -88,8 +89,18 @@ def test_a_spec_change_is_followed_by_the_children(
     assert cluster.get("PodDisruptionBudget", namespace, WORKER) is not None
     # The configuration is part of the checksum: the pods roll.
     assert checksum(cluster, namespace, API) != before
-    resource = wait_for_condition(cluster, namespace, NAME, "Progressing", status="True")
-    assert resource["status"]["observedGeneration"] == 2
+
+    # The status is written after the children, in the same reconciliation.
+    def status_of_generation_2() -> dict[str, Any] | None:
+        found = cluster.must_get("IngestService", namespace, NAME)
+        return found if (found.get("status") or {}).get("observedGeneration") == 2 else None
+
+    resource = wait_for(
+        status_of_generation_2,
+        timeout=REACTION_SECONDS,
+        message="the status describes generation 2",
+    )
+    assert condition(resource, "Progressing")["status"] == "True"
     assert condition(resource, "Ready")["observedGeneration"] == 2
 
 
