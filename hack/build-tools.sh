@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the programs the local stack runs, from the Go module proxy, once per
-# version: etcd, kube-apiserver, kube-controller-manager, kubectl, helm, minio.
+# version: etcd, kube-apiserver, kube-controller-manager, kubectl, helm, minio,
+# prometheus and promtool.
 #
 #   hack/build-tools.sh            build whatever is missing
 #   hack/build-tools.sh helm minio build (if missing) only these
@@ -147,16 +148,26 @@ build_minio() {
   go_install minio github.com/minio/minio "$MINIO_VERSION"
 }
 
+# Prometheus and promtool check the shipped rules and dashboard against the
+# metrics the services really export. A plain build serves the query API and
+# evaluates rules; its web UI needs assets built with npm, which we skip.
+build_prometheus() {
+  local ldflags="-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}"
+  go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" "$ldflags"
+  go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" "$ldflags"
+}
+
 main() {
   local wanted=("$@")
-  ((${#wanted[@]})) || wanted=(kubernetes helm minio)
+  ((${#wanted[@]})) || wanted=(kubernetes helm minio prometheus)
   local what
   for what in "${wanted[@]}"; do
     case "$what" in
       kubernetes | etcd | kube-apiserver | kube-controller-manager | kubectl) build_kubernetes ;;
       helm) build_helm ;;
       minio) build_minio ;;
-      *) die "unknown tool '$what' (known: kubernetes, helm, minio)" ;;
+      prometheus | promtool) build_prometheus ;;
+      *) die "unknown tool '$what' (known: kubernetes, helm, minio, prometheus)" ;;
     esac
   done
   log "tools ready in $BIN_DIR"

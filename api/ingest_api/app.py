@@ -2,7 +2,7 @@
 
 Start-up: read and check the settings (production refuses unsafe ones),
 connect, refuse to serve an outdated schema, create the bootstrap admin
-while none exists, start the outbox relay. PostgreSQL being down at start-up
+while none exists, start the outbox relay and the queue's gauges. PostgreSQL being down at start-up
 is not fatal: requests answer 503 until it returns.
 """
 
@@ -27,6 +27,7 @@ from ingest_api.auth import passwords
 from ingest_api.auth.identity import Authenticator
 from ingest_api.auth.router import router as auth_router
 from ingest_api.auth.throttle import LoginThrottle
+from ingest_api.core.background import cancel_and_wait
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.errors import Conflict, DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
@@ -43,6 +44,7 @@ from ingest_api.jobs.parts_router import router as parts_router
 from ingest_api.jobs.reading import JobReads
 from ingest_api.jobs.router import router as jobs_router
 from ingest_api.migrations import head_revision
+from ingest_api.queue.gauges import sample_forever
 from ingest_api.queue.service import OutboxRelay
 from ingest_api.runtime import Runtime
 from ingest_api.users import service as users
@@ -94,7 +96,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
     await check_schema(runtime)
     await bootstrap_admin(runtime)
-    relay_task = asyncio.create_task(app.state.relay.run(), name="outbox-relay")
+    background = [
+        asyncio.create_task(app.state.relay.run(), name="outbox-relay"),
+        asyncio.create_task(
+            sample_forever(
+                runtime.redis,
+                stream=runtime.settings.queue_stream,
+                every_seconds=runtime.settings.queue_gauges_interval_seconds,
+            ),
+            name="queue-gauges",
+        ),
+    ]
     # What start-up built (modules, models, routes, the ORM's registry) lives
     # as long as the process: frozen, the collector stops scanning it on each
     # full collection, which otherwise stalls requests for tens of ms.
@@ -103,9 +115,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        relay_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay_task
+        await cancel_and_wait(background)
         await app.state.job_creations.aclose()
         await app.state.job_reads.aclose()
         await runtime.close()

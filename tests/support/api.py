@@ -41,6 +41,8 @@ def api_settings(
         "rate_limit_per_minute": 10_000,
         "login_attempts_per_account": 10_000,
         "login_attempts_per_client": 10_000,
+        # Fresh gauges within a test's patience.
+        "queue_gauges_interval_seconds": 0.5,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     retain_results_days: int = Field(default=30, ge=1)
     retain_finished_jobs_days: int = Field(default=90, ge=1)
 
+    # How often the API samples the queue's gauges (`queue.gauges`).
+    queue_gauges_interval_seconds: float = Field(default=10.0, ge=0.1)
+
     host: str = "0.0.0.0"  # noqa: S104 - a container listens on all interfaces
     port: int = 8000
     metrics_port: int = 9100

@@ -30,6 +30,13 @@ JOB_TRANSITIONS = Counter(
     ["state"],
     registry=REGISTRY,
 )
+JOB_STATE_SECONDS = Histogram(
+    "ingest_job_state_duration_seconds",
+    "Time a job spent in a state, observed when it leaves that state, by the state left.",
+    ["state"],
+    buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600),
+    registry=REGISTRY,
+)
 JOB_BATCH_SIZE = Histogram(
     "ingest_job_batch_size",
     "Requests one statement served, by operation (create, read): concurrent job"
@@ -67,7 +74,47 @@ RATE_LIMITED = Counter(
     registry=REGISTRY,
 )
 
+# --- the queue, sampled by the API (it runs while the workers may not) ---------
+
+QUEUE_MESSAGES = Gauge(
+    "ingest_queue_messages",
+    "Messages the job stream holds (acknowledged ones until the stream is trimmed).",
+    registry=REGISTRY,
+)
+QUEUE_UNDELIVERED = Gauge(
+    "ingest_queue_undelivered_messages",
+    "Messages no worker has read yet.",
+    registry=REGISTRY,
+)
+QUEUE_PENDING = Gauge(
+    "ingest_queue_pending_messages",
+    "Messages a worker has read but not acknowledged (being processed, or its worker died).",
+    registry=REGISTRY,
+)
+QUEUE_OLDEST_AGE = Gauge(
+    "ingest_queue_oldest_message_age_seconds",
+    "Age of the oldest message not yet acknowledged, undelivered or pending; 0 when none.",
+    registry=REGISTRY,
+)
+QUEUE_DEAD_LETTERS = Gauge(
+    "ingest_queue_dead_letter_messages",
+    "Messages in the dead-letter stream.",
+    registry=REGISTRY,
+)
+QUEUE_SAMPLE_ERRORS = Counter(
+    "ingest_queue_sample_errors_total",
+    "Samplings of the queue gauges that failed (Redis unreachable); the gauges keep their values.",
+    registry=REGISTRY,
+)
+
 # --- the worker ---------------------------------------------------------------
+
+WORKER_CONSUMERS = Gauge(
+    "ingest_worker_consumers",
+    "A worker's consumer loops, by state: busy (handling a message) or idle.",
+    ["state"],
+    registry=REGISTRY,
+)
 
 WORKER_JOBS = Counter(
     "ingest_worker_jobs_total",
@@ -77,13 +124,26 @@ WORKER_JOBS = Counter(
 )
 WORKER_PROCESSING_SECONDS = Histogram(
     "ingest_worker_processing_seconds",
-    "Time to process one file, from the first byte read to the result stored.",
+    "Time to process one file, from the first byte read to the result stored, by detected format.",
+    ["format"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
     registry=REGISTRY,
 )
 WORKER_BYTES = Counter(
     "ingest_worker_bytes_total",
-    "Bytes of uploaded files read (as stored, before decompression).",
+    "Bytes of uploaded files read (as stored, before decompression), counted as they are read.",
+    registry=REGISTRY,
+)
+WORKER_INPUT_BYTES = Counter(
+    "ingest_worker_input_bytes_total",
+    "Bytes of the files processed to the end (as stored), by detected format.",
+    ["format"],
+    registry=REGISTRY,
+)
+WORKER_OUTPUT_BYTES = Counter(
+    "ingest_worker_output_bytes_total",
+    "Bytes of the normalised results written (gzip NDJSON), by the input's format.",
+    ["format"],
     registry=REGISTRY,
 )
 WORKER_LINES = Counter(

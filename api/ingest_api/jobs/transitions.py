@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ingest_api.core.db import after_commit
 from ingest_api.core.errors import IllegalTransition, NotFound
 from ingest_api.core.logging import get_logger
-from ingest_api.core.metrics import JOB_TRANSITIONS
+from ingest_api.core.metrics import JOB_STATE_SECONDS, JOB_TRANSITIONS
 from ingest_api.jobs.models import Job, JobEvent
 from ingest_api.jobs.states import JobState, check_transition
 from ingest_api.users.models import Principal
@@ -59,7 +59,11 @@ async def transition(
     """Move `job` to `target` (with optional column `changes`) and record it."""
     current = JobState(job.status)
     check_transition(current, target)
-    values = {"status": target.value, "updated_at": datetime.now(UTC), **(changes or {})}
+    # When the job entered its current state: it is created `created`; after
+    # that only moves (and the recovery, which restarts a wait) write `updated_at`.
+    entered = job.created_at if current is JobState.CREATED else job.updated_at
+    now = datetime.now(UTC)
+    values = {"status": target.value, "updated_at": now, **(changes or {})}
     # The job shows why it failed; a job queued again starts clean.
     if target is JobState.FAILED:
         values.setdefault("failure_reason", reason)
@@ -83,6 +87,10 @@ async def transition(
 
     def committed() -> None:
         JOB_TRANSITIONS.labels(state=target.value).inc()
+        if entered is not None:
+            JOB_STATE_SECONDS.labels(state=current.value).observe(
+                max((now - entered).total_seconds(), 0.0)
+            )
         log.info(
             "job state changed",
             job_id=str(job.id),

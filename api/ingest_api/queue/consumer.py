@@ -27,6 +27,12 @@ from ingest_api.core.logging import get_logger
 # The group every worker of a service reads the job stream in.
 CONSUMER_GROUP = "ingest-workers"
 
+
+def dead_letter_stream(stream: str) -> str:
+    """Where the messages of `stream` that cannot be handled are kept."""
+    return f"{stream}:dead"
+
+
 log = get_logger(__name__)
 
 

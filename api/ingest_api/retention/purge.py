@@ -25,6 +25,7 @@ from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import get_logger
 from ingest_api.jobs.models import IdempotencyKey, Job
 from ingest_api.jobs.states import JobState
+from ingest_api.queue.consumer import dead_letter_stream
 from ingest_api.queue.models import OutboxMessage
 from ingest_api.queue.trimming import trim_acknowledged, trim_older_than
 from ingest_api.retention.policy import cutoffs, lifecycle_rules
@@ -82,7 +83,7 @@ async def purge(runtime: Runtime, *, group: str, now: datetime) -> PurgeReport:
         runtime.redis, stream=settings.queue_stream, group=group
     )
     report.dead_letters = await trim_older_than(
-        runtime.redis, stream=f"{settings.queue_stream}:dead", before=cut.finished_jobs
+        runtime.redis, stream=dead_letter_stream(settings.queue_stream), before=cut.finished_jobs
     )
     log.info("purged", **report.as_dict())
     return report

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.logging import configure_logging, get_logger
-from ingest_api.queue.consumer import CONSUMER_GROUP, StreamConsumer
+from ingest_api.queue.consumer import CONSUMER_GROUP, StreamConsumer, dead_letter_stream
 from ingest_api.runtime import Runtime
 from ingest_api.worker.collector import tune_for_processing
 from ingest_api.worker.consuming import MessageHandler
@@ -56,7 +56,7 @@ async def run_worker(settings: Settings) -> None:
         stream=settings.queue_stream,
         group=CONSUMER_GROUP,
         consumer=name,
-        dead_letter_stream=f"{settings.queue_stream}:dead",
+        dead_letter_stream=dead_letter_stream(settings.queue_stream),
         reclaim_idle_ms=int(settings.worker_reclaim_idle_seconds * 1000),
     )
     stopping = asyncio.Event()

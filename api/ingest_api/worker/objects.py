@@ -22,7 +22,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ingest_api.core.metrics import WORKER_BYTES, WORKER_LINES, WORKER_PROCESSING_SECONDS
+from ingest_api.core.metrics import (
+    WORKER_BYTES,
+    WORKER_INPUT_BYTES,
+    WORKER_LINES,
+    WORKER_OUTPUT_BYTES,
+    WORKER_PROCESSING_SECONDS,
+)
 from ingest_api.processing import process_stream
 from ingest_api.processing.errors import ProcessingError
 from ingest_api.processing.models import Limits
@@ -94,6 +100,15 @@ def open_verified(store: ObjectStore, upload: ObjectToProcess) -> Any:
         raise
 
 
+def count_processed(result: dict[str, Any], output_bytes: int, *, seconds: float) -> None:
+    """One file processed to the end, in the worker's metrics."""
+    file_format = str(result["format"])
+    WORKER_LINES.inc(int(result["lines"]))
+    WORKER_INPUT_BYTES.labels(format=file_format).inc(int(result["bytes_in"]))
+    WORKER_OUTPUT_BYTES.labels(format=file_format).inc(output_bytes)
+    WORKER_PROCESSING_SECONDS.labels(format=file_format).observe(seconds)
+
+
 def process_object(
     store: ObjectStore,
     upload: ObjectToProcess,
@@ -126,6 +141,5 @@ def process_object(
     finally:
         body.close()
     result = summary.to_dict()
-    WORKER_LINES.inc(int(result.get("lines", 0)))
-    WORKER_PROCESSING_SECONDS.observe(time.perf_counter() - started)
+    count_processed(result, size, seconds=time.perf_counter() - started)
     return ProcessedFile(summary=result, output_key=output_key, output_bytes=size)

@@ -8,11 +8,15 @@ import asyncio
 import contextlib
 
 from ingest_api.core.logging import get_logger
-from ingest_api.queue.consumer import StreamConsumer
+from ingest_api.core.metrics import WORKER_CONSUMERS
+from ingest_api.queue.consumer import Delivery, StreamConsumer
 from ingest_api.worker.consuming import MessageHandler
 from ingest_api.worker.health import ReadingHealth
 
 log = get_logger(__name__)
+
+_BUSY = WORKER_CONSUMERS.labels(state="busy")
+_IDLE = WORKER_CONSUMERS.labels(state="idle")
 
 
 async def consume(
@@ -22,6 +26,19 @@ async def consume(
     reading: ReadingHealth,
 ) -> None:
     """One consumer loop: reclaimed messages first, then new ones, until stopped."""
+    _IDLE.inc()
+    try:
+        await _consume_until_stopped(handler, consumer, stopping, reading)
+    finally:
+        _IDLE.dec()
+
+
+async def _consume_until_stopped(
+    handler: MessageHandler,
+    consumer: StreamConsumer,
+    stopping: asyncio.Event,
+    reading: ReadingHealth,
+) -> None:
     backoff = 0.5
     while not stopping.is_set():
         try:
@@ -32,10 +49,21 @@ async def consume(
                 raise
             reading.read_succeeded()
             for delivery in deliveries:
-                await handler.handle(delivery)
+                await _handle_busy(handler, delivery)
             backoff = 0.5
         except Exception:
             log.exception("message handling failed; it stays pending")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=backoff)
             backoff = min(backoff * 2, 10.0)
+
+
+async def _handle_busy(handler: MessageHandler, delivery: Delivery) -> None:
+    """Handle one delivery, counted busy (not idle) meanwhile."""
+    _IDLE.dec()
+    _BUSY.inc()
+    try:
+        await handler.handle(delivery)
+    finally:
+        _BUSY.dec()
+        _IDLE.inc()

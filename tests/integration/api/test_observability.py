@@ -113,3 +113,28 @@ def test_metrics_parse_with_prometheus_own_parser(server: ServerProcess) -> None
     assert transitions["created"] >= 1
     assert transitions["queued"] >= 1
     assert "ingest_outbox_backlog" in families
+    waited = {s.labels["state"]: s.value
+              for s in families["ingest_job_state_duration_seconds"].samples
+              if s.name.endswith("_count")}  # fmt: skip
+    assert waited["created"] >= 1  # the job left `created` when it was queued
+
+
+def queue_gauges(server: ServerProcess) -> dict[str, float] | None:
+    """The queue's gauges, once they show the one queued message."""
+    assert server.metrics_url is not None
+    text = httpx.get(server.metrics_url).text
+    gauges = {
+        family.name: family.samples[0].value
+        for family in text_string_to_metric_families(text)
+        if family.name.startswith("ingest_queue_") and family.type == "gauge"
+    }
+    return gauges if gauges.get("ingest_queue_undelivered_messages") == 1 else None
+
+
+def test_the_api_samples_the_queue_no_worker_reads(server: ServerProcess) -> None:
+    upload_and_complete(server, admin_headers(server))
+    gauges = wait_for(lambda: queue_gauges(server), timeout=10, message="the queue gauges")
+    assert gauges["ingest_queue_messages"] == 1
+    assert gauges["ingest_queue_pending_messages"] == 0
+    assert gauges["ingest_queue_dead_letter_messages"] == 0
+    assert 0 <= gauges["ingest_queue_oldest_message_age_seconds"] < 60

@@ -107,6 +107,16 @@ def test_a_message_for_a_job_this_database_lacks_is_dropped_and_counted(
         if s.name.endswith("_total")
     }
     assert outcomes == {"unknown-job": 1.0, "completed": 1.0}
+    by_format = {
+        (s.name, s.labels["format"]): s.value
+        for name in ("ingest_worker_input_bytes", "ingest_worker_output_bytes")
+        for s in families[name].samples
+        if s.name.endswith("_total")
+    }
+    assert by_format[("ingest_worker_input_bytes_total", "json_lines")] == mine["size_bytes"]
+    assert by_format[("ingest_worker_output_bytes_total", "json_lines")] > 0
+    consumers = {s.labels["state"]: s.value for s in families["ingest_worker_consumers"].samples}
+    assert consumers == {"busy": 0.0, "idle": 1.0}
     warnings = [line for line in log if stranger in line and "does not have" in line]
     assert len(warnings) == 1
     with redis.Redis.from_url(settings.redis_url, decode_responses=True) as conn:
