@@ -15,7 +15,7 @@ deps: ## install missing Debian packages and uv
 venv: deps ## create .venv from uv.lock (with the dev tools)
 	uv sync --frozen --extra dev
 
-tools: deps ## build the control plane, helm and MinIO (cached by version)
+tools: deps ## build the control plane, helm, MinIO, Prometheus and promtool (cached by version)
 	hack/build-tools.sh
 
 up: tools ## start the local stack (idempotent)

@@ -15,6 +15,8 @@ controlplane_env() {
 KUBECONFIG=$KUBECONFIG_PATH
 KUBECTL=$(cached_bin kubectl "$KUBERNETES_VERSION")
 HELM=$(cached_bin helm "$HELM_VERSION")
+PROMTOOL=$(cached_bin promtool "$PROMETHEUS_VERSION")
+PROMETHEUS=$(cached_bin prometheus "$PROMETHEUS_VERSION")
 ENV
 }
 

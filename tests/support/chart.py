@@ -50,8 +50,9 @@ def kubernetes_version() -> str:
     return parse_env(VERSIONS_FILE.read_text())["KUBERNETES_VERSION"]
 
 
-def helm_binary() -> Path:
-    """Where hack/build-tools.sh puts helm (the file may not exist yet on a fresh machine)."""
+def tool_binary(name: str) -> Path:
+    """Where hack/build-tools.sh puts a tool `hack/stack.sh env controlplane`
+    names (HELM, PROMTOOL, ...; the file may not exist yet on a fresh machine)."""
     env = subprocess.run(
         [str(STACK_SCRIPT), "env", "controlplane"],
         check=True,
@@ -59,7 +60,11 @@ def helm_binary() -> Path:
         capture_output=True,
         timeout=30,
     )
-    return Path(parse_env(env.stdout)["HELM"])
+    return Path(parse_env(env.stdout)[name])
+
+
+def helm_binary() -> Path:
+    return tool_binary("HELM")
 
 
 class HelmError(Exception):

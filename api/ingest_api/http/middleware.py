@@ -12,6 +12,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from starlette.requests import Request
@@ -51,6 +52,16 @@ def route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else "unmatched"
+
+
+def is_long_poll(scope: Scope) -> bool:
+    """A request that asked to wait for a change (`?wait=N`, N > 0): how long
+    it takes is the client's choice, so it stays out of the latency histogram
+    (and of the p99 alert on it)."""
+    for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
+        if name == "wait":
+            return value.strip() not in ("", "0")
+    return False
 
 
 class RequestContextMiddleware:
@@ -107,7 +118,8 @@ class RequestContextMiddleware:
         route = route_template(scope)
         label = metric_method(method)
         HTTP_REQUESTS.labels(method=label, route=route, status=str(status)).inc()
-        HTTP_REQUEST_DURATION.labels(method=label, route=route).observe(seconds)
+        if not is_long_poll(scope):
+            HTTP_REQUEST_DURATION.labels(method=label, route=route).observe(seconds)
         fields: dict[str, Any] = {
             "method": method,
             "route": route,

@@ -1,20 +1,34 @@
 """What the chart renders by default, and the optional objects it adds only when asked.
 
-The PodDisruptionBudget, ServiceMonitor and NetworkPolicy are off by default
-(a ServiceMonitor needs prometheus-operator's CRDs; a NetworkPolicy needs to
+The PodDisruptionBudget, ServiceMonitor, NetworkPolicy, PrometheusRule and
+Grafana dashboard are off by default (the monitoring objects need
+prometheus-operator's CRDs or Grafana's sidecar; a NetworkPolicy needs to
 know where the API server is); each is checked to select what it means to.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import yaml
+
 from tests.support.chart import Helm, Manifest, kinds, of_kind, one
+from tests.support.local_stack import REPO_ROOT
 
 EVERYTHING_ON = {
     "podDisruptionBudget": {"enabled": True},
     "serviceMonitor": {"enabled": True},
     "networkPolicy": {"enabled": True},
+    "prometheusRule": {"enabled": True},
+    "grafanaDashboard": {"enabled": True},
+}
+OPTIONAL = {
+    "podDisruptionBudget": "PodDisruptionBudget",
+    "serviceMonitor": "ServiceMonitor",
+    "networkPolicy": "NetworkPolicy",
+    "prometheusRule": "PrometheusRule",
+    "grafanaDashboard": "ConfigMap",
 }
 
 
@@ -42,14 +56,10 @@ def test_default_objects(default_manifests: list[Manifest]) -> None:
 
 
 def test_optional_objects_only_when_enabled(helm: Helm) -> None:
-    for key, kind in (
-        ("podDisruptionBudget", "PodDisruptionBudget"),
-        ("serviceMonitor", "ServiceMonitor"),
-        ("networkPolicy", "NetworkPolicy"),
-    ):
+    for key, kind in OPTIONAL.items():
         manifests = helm.template({key: {"enabled": True}})
         assert kinds(manifests) - {"Pod"} >= {kind}, kind
-        others = {"PodDisruptionBudget", "ServiceMonitor", "NetworkPolicy"} - {kind}
+        others = set(OPTIONAL.values()) - {kind}
         assert not kinds(manifests) & others, kind
 
 
@@ -140,3 +150,46 @@ def test_network_policy_lets_scrapers_and_the_helm_test_in(helm: Helm) -> None:
     assert {p["port"] for p in test_rule["ports"]} == {"metrics", "health"}
     # The test Pod is not mistaken for the operator.
     assert not selects(policy["podSelector"]["matchLabels"], test_pod["metadata"]["labels"])
+
+
+def test_service_monitor_keeps_the_ingestservices_namespace_label(helm: Helm) -> None:
+    monitor = one(helm.template({"serviceMonitor": {"enabled": True}}), "ServiceMonitor")
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["honorLabels"] is True
+
+
+def test_prometheus_rule_carries_the_shipped_rules_with_extra_labels(helm: Helm) -> None:
+    manifests = helm.template(
+        {
+            "prometheusRule": {
+                "enabled": True,
+                "labels": {"release": "prometheus"},
+                "additionalRuleLabels": {"team": "platform", "severity": "ignored"},
+            }
+        }
+    )
+    rule = one(manifests, "PrometheusRule")
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    assert rule["metadata"]["labels"]["release"] == "prometheus"
+    shipped = yaml.safe_load((REPO_ROOT / "monitoring" / "ingest-service.rules.yaml").read_text())
+    rendered = rule["spec"]["groups"]
+    assert [g["name"] for g in rendered] == [g["name"] for g in shipped["groups"]]
+    for ours, theirs in zip(rendered, shipped["groups"], strict=True):
+        for rendered_rule, shipped_rule in zip(ours["rules"], theirs["rules"], strict=True):
+            labels = rendered_rule.pop("labels")
+            # The rule's own severity wins over the extra labels.
+            assert labels == {**shipped_rule.pop("labels"), "team": "platform"}
+            assert rendered_rule == shipped_rule
+
+
+def test_grafana_dashboard_is_a_configmap_the_sidecar_loads(helm: Helm) -> None:
+    manifests = helm.template(
+        {"grafanaDashboard": {"enabled": True, "namespace": "monitoring"}}, namespace="ops"
+    )
+    config_map = one(manifests, "ConfigMap")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert config_map["metadata"]["namespace"] == "monitoring"
+    shipped = json.loads(
+        (REPO_ROOT / "monitoring" / "dashboards" / "ingest-service.json").read_text()
+    )
+    assert json.loads(config_map["data"]["ingest-service.json"]) == shipped
