@@ -25,6 +25,8 @@ from ingest_operator import kube, naming
 from ingest_operator.child_events import OwnWrites
 from ingest_operator.kube import KubeClient
 from ingest_operator.planning import (
+    KEDA_KINDS,
+    PROMETHEUS_OPERATOR_KINDS,
     ChildKey,
     child_key,
     is_autoscaled_deployment,
@@ -36,9 +38,9 @@ from ingest_operator.render import Owner
 
 logger = logging.getLogger(__name__)
 
-# KEDA is installed or removed rarely; asking on every reconciliation would
-# cost a request each.
-KEDA_DISCOVERY_SECONDS: Final = 60.0
+# KEDA and prometheus-operator are installed or removed rarely; asking on
+# every reconciliation would cost a request each.
+DISCOVERY_SECONDS: Final = 60.0
 # Holds a Deployment's replicas while they pass from the operator to an autoscaler.
 REPLICAS_HANDOVER_MANAGER: Final = "ingest-operator-handover"
 
@@ -56,8 +58,8 @@ class ChildWriter:
         self._pruned: dict[OwnerKey, tuple[str, frozenset[ChildKey], tuple[str, ...]]] = {}
         # Owner -> its uid and the children known to be its own or absent.
         self._verified: dict[OwnerKey, tuple[str, frozenset[ChildKey]]] = {}
-        # When KEDA's ScaledObject was last looked up, and whether it was served.
-        self._keda: tuple[float, bool] | None = None
+        # Optional kind -> when it was last looked up, and whether it was served.
+        self._served: dict[str, tuple[float, bool]] = {}
 
     def foreign_children(
         self, owner: Owner, desired: Sequence[Mapping[str, Any]]
@@ -111,12 +113,25 @@ class ChildWriter:
                 self._kube.delete(stale)
         self._pruned[owner.namespace, owner.name] = (owner.uid, wanted, kinds)
 
-    def keda_served(self) -> bool:
-        """Whether KEDA's ScaledObject is served; asked again once a minute at most."""
+    def serves(self, kind: kube.Kind) -> bool:
+        """Whether the cluster serves `kind` (its CRD is installed); asked again
+        once a minute at most."""
         now = time.monotonic()
-        if self._keda is None or now - self._keda[0] > KEDA_DISCOVERY_SECONDS:
-            self._keda = (now, self._kube.serves(kube.SCALED_OBJECT))
-        return self._keda[1]
+        seen = self._served.get(kind.kind)
+        if seen is None or now - seen[0] > DISCOVERY_SECONDS:
+            seen = self._served[kind.kind] = (now, self._kube.serves(kind))
+        return seen[1]
+
+    def keda_served(self) -> bool:
+        return self.serves(kube.SCALED_OBJECT)
+
+    def pod_monitor_served(self) -> bool:
+        return self.serves(kube.POD_MONITOR)
+
+    def served_optional_kinds(self) -> frozenset[str]:
+        """The OPTIONAL_KINDS the cluster serves (KEDA's two come together)."""
+        served = KEDA_KINDS if self.keda_served() else frozenset()
+        return served | (PROMETHEUS_OPERATOR_KINDS if self.pod_monitor_served() else frozenset())
 
     def forget(self, namespace: str, name: str) -> None:
         """The IngestService is gone: drop what was kept about its children."""

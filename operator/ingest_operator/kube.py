@@ -112,6 +112,8 @@ SCALED_OBJECT: Final = Kind("keda.sh/v1alpha1", "ScaledObject", "scaledobjects")
 TRIGGER_AUTHENTICATION: Final = Kind(
     "keda.sh/v1alpha1", "TriggerAuthentication", "triggerauthentications"
 )
+# prometheus-operator's, when it is installed (has_api tells).
+POD_MONITOR: Final = Kind("monitoring.coreos.com/v1", "PodMonitor", "podmonitors")
 INGEST_SERVICE: Final = Kind(naming.API_VERSION, naming.KIND, "ingestservices")
 
 KINDS: Final[Mapping[str, Kind]] = {
@@ -128,6 +130,7 @@ KINDS: Final[Mapping[str, Kind]] = {
         HORIZONTAL_POD_AUTOSCALER,
         SCALED_OBJECT,
         TRIGGER_AUTHENTICATION,
+        POD_MONITOR,
     )
 }
 

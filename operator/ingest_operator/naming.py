@@ -62,6 +62,7 @@ class Component(StrEnum):
     CONFIG = "config"
     GENERATED_SECRET = "generated-secret"  # noqa: S105 - a label value
     AUTOSCALING = "autoscaling"
+    MONITORING = "monitoring"
 
 
 def api_name(name: str) -> str:

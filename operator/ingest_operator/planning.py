@@ -24,7 +24,8 @@ ChildKey = tuple[str, str]
 # jwtSecretRef is set) and KEDA's (once the workers stop autoscaling),
 # PodDisruptionBudgets (below two replicas), the Jobs of earlier images or
 # databases, and the autoscalers. Only these are listed for pruning, and only
-# when the desired set changed; KEDA's kinds only where KEDA is installed.
+# when the desired set changed; KEDA's kinds only where KEDA is installed, and
+# the PodMonitor (once monitoring is off) where prometheus-operator's CRD is.
 PRUNABLE_KINDS: Final = (
     "Secret",
     "PodDisruptionBudget",
@@ -32,8 +33,12 @@ PRUNABLE_KINDS: Final = (
     "HorizontalPodAutoscaler",
     "ScaledObject",
     "TriggerAuthentication",
+    "PodMonitor",
 )
 KEDA_KINDS: Final = frozenset({"ScaledObject", "TriggerAuthentication"})
+PROMETHEUS_OPERATOR_KINDS: Final = frozenset({"PodMonitor"})
+# Kinds of CRDs a cluster may or may not have installed.
+OPTIONAL_KINDS: Final = KEDA_KINDS | PROMETHEUS_OPERATOR_KINDS
 
 # What runs the service's image against its database.
 WAIT_FOR_MIGRATION: Final = frozenset({"Deployment", "CronJob"})
@@ -84,15 +89,16 @@ def objects_to_apply(
     ]
 
 
-def prunable_kinds(migration: MigrationState, *, keda: bool) -> tuple[str, ...]:
-    """The kinds this reconciliation may prune (`keda`: the cluster serves KEDA's).
+def prunable_kinds(migration: MigrationState, *, served: frozenset[str]) -> tuple[str, ...]:
+    """The kinds this reconciliation may prune (`served`: the OPTIONAL_KINDS the
+    cluster serves).
 
     While a migration holds the Deployments back, their pods (and any pod
     that restarts meanwhile) still read the old spec's Secrets, such as the
     generated one a new jwtSecretRef replaces: those wait for the migration.
     """
     held = REFERENCED_BY_PODS if migration.phase is not MigrationPhase.SUCCEEDED else frozenset()
-    absent = frozenset() if keda else KEDA_KINDS
+    absent = OPTIONAL_KINDS - served
     return tuple(kind for kind in PRUNABLE_KINDS if kind not in held | absent)
 
 

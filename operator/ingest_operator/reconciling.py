@@ -73,6 +73,12 @@ logger = logging.getLogger(__name__)
 GENERATED_KEY_BYTES: Final = 48
 
 _DEGRADED_REASONS: Final = frozenset({"MigrationFailed", "RolloutStalled", "ChildNotOwned"})
+MONITORING_UNAVAILABLE: Final = "MonitoringUnavailable"
+_NO_POD_MONITOR_CRD: Final = (
+    "spec.monitoring.enabled asks for a PodMonitor, but this cluster does not serve "
+    "monitoring.coreos.com/v1 PodMonitors (install prometheus-operator's CRDs); "
+    "the service runs without one"
+)
 
 
 class Result(StrEnum):
@@ -129,6 +135,9 @@ class Reconciler:
         self._children = ChildWriter(kube_client, own_writes or OwnWrites())
         self._now = now
         self._new_key = new_key
+        # The uids of the IngestServices told (by an Event) that their
+        # PodMonitor cannot be written: once each, not on every reconciliation.
+        self._told_monitoring_unavailable: set[str] = set()
 
     @property
     def own_writes(self) -> OwnWrites:
@@ -227,6 +236,7 @@ class Reconciler:
                 read.checksum_key, resolution.database_settings
             ),
             keda_redis=self._keda_redis(spec, resolution),
+            pod_monitor_served=self._pod_monitor_served(resource, spec),
         )
         desired = render_desired_objects(spec, inputs)
         foreign = self._children.foreign_children(owner, desired)
@@ -234,7 +244,7 @@ class Reconciler:
             return self._hold(resource, spec, resolution, [], foreign=foreign)
         migration = observe_migration_job(self._children.create_once(migration_job(desired)))
         applied = self._children.apply_all(objects_to_apply(desired, migration))
-        kinds = prunable_kinds(migration, keda=self._children.keda_served())
+        kinds = prunable_kinds(migration, served=self._children.served_optional_kinds())
         self._children.prune(owner, desired, kinds)
         migrated = migration.phase is MigrationPhase.SUCCEEDED
         observation = Observation(
@@ -272,6 +282,19 @@ class Reconciler:
             jwt_key = jwt_key or self._new_key()
             data[generated] = {GENERATED_JWT_SECRET_KEY: jwt_key}
         return _ReadSecrets(data, jwt_key, checksum_key)
+
+    def _pod_monitor_served(self, resource: Mapping[str, Any], spec: IngestServiceSpec) -> bool:
+        """Whether the PodMonitor spec.monitoring asks for can be written; when
+        the cluster lacks its CRD, a Warning Event says so."""
+        if not spec.monitoring.enabled:
+            return False
+        if self._children.pod_monitor_served():
+            self._told_monitoring_unavailable.discard(resource["metadata"]["uid"])
+            return True
+        if resource["metadata"]["uid"] not in self._told_monitoring_unavailable:
+            self._told_monitoring_unavailable.add(resource["metadata"]["uid"])
+            self._post_event(resource, "Warning", MONITORING_UNAVAILABLE, _NO_POD_MONITOR_CRD)
+        return False
 
     def _keda_redis(
         self, spec: IngestServiceSpec, resolution: SecretResolution
@@ -323,13 +346,16 @@ class Reconciler:
             self._kube.patch_status(metadata["namespace"], metadata["name"], status)
         metrics.record_conditions(metadata["namespace"], metadata["name"], status["conditions"])
         for note in transition_events(_previous_conditions(resource), status["conditions"]):
-            try:
-                self._kube.post_event(
-                    resource, type=note.type, reason=note.reason, message=note.message
-                )
-            except KubeError as error:
-                # An Event is a courtesy; the status already says it all.
-                logger.warning("could not post the %s Event: %s", note.reason, error)
+            self._post_event(resource, note.type, note.reason, note.message)
+
+    def _post_event(
+        self, resource: Mapping[str, Any], type: str, reason: str, message: str
+    ) -> None:
+        try:
+            self._kube.post_event(resource, type=type, reason=reason, message=message)
+        except KubeError as error:
+            # An Event is a courtesy; the status already says it all.
+            logger.warning("could not post the %s Event: %s", reason, error)
 
 
 def _outcome(status: Mapping[str, Any], default: Result, requeue: Requeue | None) -> Outcome:

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ingest_operator import autoscaling, naming, pods, service_env
+from ingest_operator import autoscaling, monitoring, naming, pods, service_env
 from ingest_operator.autoscaling import RedisConnection
 from ingest_operator.naming import Component
 from ingest_operator.pods import PodInputs
@@ -70,6 +70,9 @@ class RenderInputs:
     # Set when KEDA is installed and the workers autoscale: REDIS_URL as KEDA
     # reads it. None: the workers' autoscaler is a HorizontalPodAutoscaler.
     keda_redis: RedisConnection | None = None
+    # Whether the cluster serves prometheus-operator's PodMonitor: only then
+    # is the one spec.monitoring asks for rendered.
+    pod_monitor_served: bool = False
 
 
 class MissingRenderInputError(ValueError):
@@ -113,7 +116,7 @@ def render_desired_objects(spec: IngestServiceSpec, inputs: RenderInputs) -> lis
     for component in (Component.API, Component.WORKER):
         if fewest_replicas(spec, component) >= MIN_REPLICAS_FOR_PDB:
             objects.append(render_pod_disruption_budget(spec, inputs, component))
-    return objects + render_autoscalers(spec, inputs)
+    return objects + render_autoscalers(spec, inputs) + render_pod_monitor(spec, inputs)
 
 
 def fewest_replicas(spec: IngestServiceSpec, component: Component) -> int:
@@ -164,6 +167,24 @@ def render_autoscalers(spec: IngestServiceSpec, inputs: RenderInputs) -> list[di
             },
         ]
     return objects
+
+
+def render_pod_monitor(spec: IngestServiceSpec, inputs: RenderInputs) -> list[dict[str, Any]]:
+    """The PodMonitor spec.monitoring asks for, where the cluster serves its kind."""
+    if not (spec.monitoring.enabled and inputs.pod_monitor_served):
+        return []
+    name = inputs.owner.name
+    metadata = _metadata(spec, inputs, name, Component.MONITORING)
+    # The user's labels select the monitor; ours identify it and win.
+    metadata["labels"] = {**dict(spec.monitoring.labels), **metadata["labels"]}
+    return [
+        {
+            "apiVersion": monitoring.POD_MONITOR_API_VERSION,
+            "kind": "PodMonitor",
+            "metadata": metadata,
+            "spec": monitoring.pod_monitor_spec(name, spec.monitoring),
+        }
+    ]
 
 
 def _hpa(metadata: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from ingest_operator.identity_spec import (
     parse_oidc,
     parse_workload_identity,
 )
+from ingest_operator.monitoring_spec import DEFAULT_MONITORING, Monitoring, parse_monitoring
 from ingest_operator.pod_spec import PodSettings, parse_pod_settings
 from ingest_operator.spec_fields import Fields
 from ingest_operator.spec_fields import InvalidSpecError as InvalidSpecError
@@ -177,6 +178,7 @@ class IngestServiceSpec:
     service: ServiceExposure
     pod: PodSettings = field(default_factory=PodSettings)
     autoscaling: Autoscaling = DEFAULT_AUTOSCALING
+    monitoring: Monitoring = DEFAULT_MONITORING
 
     @property
     def is_production(self) -> bool:
@@ -257,6 +259,7 @@ def parse_spec(raw: Mapping[str, Any]) -> IngestServiceSpec:
         service=_parse_service(spec.object_or_empty("service")),
         pod=parse_pod_settings(spec.object_or_empty("pod")),
         autoscaling=parse_autoscaling(spec.object_or_empty("autoscaling")),
+        monitoring=parse_monitoring(spec.object_or_empty("monitoring")),
     )
 
 

@@ -40,6 +40,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "HorizontalPodAutoscaler": ("autoscaling/v2", "horizontalpodautoscalers"),
     "ScaledObject": ("keda.sh/v1alpha1", "scaledobjects"),
     "TriggerAuthentication": ("keda.sh/v1alpha1", "triggerauthentications"),
+    "PodMonitor": ("monitoring.coreos.com/v1", "podmonitors"),
     "Lease": ("coordination.k8s.io/v1", "leases"),
     "ClusterRole": ("rbac.authorization.k8s.io/v1", "clusterroles"),
     "ClusterRoleBinding": ("rbac.authorization.k8s.io/v1", "clusterrolebindings"),

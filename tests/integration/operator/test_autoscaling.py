@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import keda
+from tests.support import external_crds
 from tests.support.cluster import Cluster, stays, wait_for
 from tests.support.ingest_service_builders import minimal_spec
 from tests.support.operator import (
@@ -113,10 +113,8 @@ def test_turning_autoscaling_on_hands_the_replicas_over_without_a_dip(
 @pytest.fixture
 def keda_crds(cluster: Cluster) -> Iterator[None]:
     """KEDA's CRDs installed for one test, removed after it (other tests run without KEDA)."""
-    crds = keda.keda_crds()
-    keda.install(cluster, crds)
-    yield
-    keda.uninstall(cluster, crds)
+    with external_crds.installed(cluster, external_crds.keda_crds()):
+        yield
 
 
 def test_with_keda_the_workers_get_a_scaled_object_that_kedas_schema_accepts(

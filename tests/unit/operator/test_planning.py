@@ -9,7 +9,9 @@ import pytest
 from ingest_operator.observing import MigrationPhase, MigrationState
 from ingest_operator.planning import (
     BACKOFF_CAP_SECONDS,
+    KEDA_KINDS,
     MIGRATION_POLL_SECONDS,
+    PROMETHEUS_OPERATOR_KINDS,
     Requeue,
     child_key,
     is_foreign,
@@ -158,17 +160,25 @@ def test_an_object_is_foreign_unless_this_owner_controls_it() -> None:
 def test_secrets_are_pruned_only_once_the_migration_let_the_pods_move_on() -> None:
     running = MigrationState(MigrationPhase.RUNNING)
 
-    assert "Secret" not in prunable_kinds(running, keda=False)
-    assert "Job" in prunable_kinds(running, keda=False)
-    assert "Secret" in prunable_kinds(MigrationState(MigrationPhase.SUCCEEDED), keda=False)
+    assert "Secret" not in prunable_kinds(running, served=frozenset())
+    assert "Job" in prunable_kinds(running, served=frozenset())
+    assert "Secret" in prunable_kinds(MigrationState(MigrationPhase.SUCCEEDED), served=frozenset())
 
 
 def test_kedas_kinds_are_pruned_only_where_keda_is_installed() -> None:
     done = MigrationState(MigrationPhase.SUCCEEDED)
 
-    assert "HorizontalPodAutoscaler" in prunable_kinds(done, keda=False)
-    assert "ScaledObject" not in prunable_kinds(done, keda=False)
-    assert {"ScaledObject", "TriggerAuthentication"} <= set(prunable_kinds(done, keda=True))
+    assert "HorizontalPodAutoscaler" in prunable_kinds(done, served=frozenset())
+    assert "ScaledObject" not in prunable_kinds(done, served=frozenset())
+    assert {"ScaledObject", "TriggerAuthentication"} <= set(prunable_kinds(done, served=KEDA_KINDS))
+    assert "PodMonitor" not in prunable_kinds(done, served=KEDA_KINDS)
+
+
+def test_the_pod_monitor_is_pruned_only_where_its_crd_is_installed() -> None:
+    done = MigrationState(MigrationPhase.SUCCEEDED)
+
+    assert "PodMonitor" in prunable_kinds(done, served=PROMETHEUS_OPERATOR_KINDS)
+    assert "ScaledObject" not in prunable_kinds(done, served=PROMETHEUS_OPERATOR_KINDS)
 
 
 def test_replicas_are_handed_over_only_while_the_operators_applies_own_them() -> None:
