@@ -14,7 +14,10 @@ follow it) and HOST is 127.0.0.1; the image is this checkout.
 
     uv run python hack/local_kubelet.py --namespace NS [--namespace NS2]
 
-It writes `.state/local-kubelet/endpoints.json` (pod -> local ports) and
+It writes `.state/local-kubelet/endpoints.json` (pod -> local ports),
+`prometheus-targets.json` (every container port, for Prometheus's file_sd,
+with the `__meta_kubernetes_*` labels Kubernetes service discovery would
+give, so that a PodMonitor's relabelings apply to them as they are) and
 logs of each process under `.state/local-kubelet/logs/`.
 """
 
@@ -25,6 +28,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -82,6 +86,32 @@ class RunningPod:
     restarts: int = 0
     command: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    container: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def discovery_label(pod_label: str) -> str:
+    """The `__meta_kubernetes_pod_label_*` name Kubernetes service discovery gives a pod label."""
+    return "__meta_kubernetes_pod_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", pod_label)
+
+
+def scrape_targets(pods: list[RunningPod]) -> list[dict[str, Any]]:
+    """One file_sd target per container port, labelled as Kubernetes discovery would."""
+    return [
+        {
+            "targets": [f"127.0.0.1:{local}"],
+            "labels": {
+                "__meta_kubernetes_namespace": pod.namespace,
+                "__meta_kubernetes_pod_name": pod.name,
+                "__meta_kubernetes_pod_container_name": pod.container,
+                "__meta_kubernetes_pod_container_port_name": port,
+                "__meta_kubernetes_pod_ready": "true" if pod.ready else "false",
+                **{discovery_label(key): value for key, value in pod.labels.items()},
+            },
+        }
+        for pod in pods
+        for port, local in pod.ports.items()
+    ]
 
 
 class LocalKubelet:
@@ -218,6 +248,8 @@ class LocalKubelet:
             pod.spec.restart_policy or "Always",
             command=command,
             env=env,
+            container=container.name,
+            labels=dict(pod.metadata.labels or {}),
         )
         self.pods[pod.metadata.uid] = running
         print(f"started {namespace}/{name}: {' '.join(command)} ports {ports}", flush=True)
@@ -449,8 +481,12 @@ class LocalKubelet:
             f"{pod.namespace}/{pod.name}": {"ports": pod.ports, "ready": pod.ready}
             for pod in self.pods.values()
         }
-        target = self.state_dir / "endpoints.json"
-        target.with_suffix(".tmp").write_text(json.dumps(endpoints, indent=1))
+        self._write_atomically("endpoints.json", endpoints)
+        self._write_atomically("prometheus-targets.json", scrape_targets(list(self.pods.values())))
+
+    def _write_atomically(self, name: str, content: Any) -> None:
+        target = self.state_dir / name
+        target.with_suffix(".tmp").write_text(json.dumps(content, indent=1))
         target.with_suffix(".tmp").replace(target)
 
     def stop_all(self, grace_seconds: float = 6.0) -> None:
