@@ -32,6 +32,7 @@ from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.errors import Conflict, DependencyUnavailable
 from ingest_api.core.logging import configure_logging, get_logger
 from ingest_api.core.metrics import REGISTRY
+from ingest_api.core.tracing import is_probe, start_tracing
 from ingest_api.http.health import readiness_of, schema_problem, schema_revision
 from ingest_api.http.health import router as health_router
 from ingest_api.http.middleware import RateLimitMiddleware, RequestContextMiddleware
@@ -133,9 +134,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         description="Upload log files straight to object storage and follow their processing jobs.",
         lifespan=lifespan,
         debug=False,  # never leak tracebacks, even with DEBUG on
-        # Metrics are Prometheus', on METRICS_PORT. FastAPI's own OpenTelemetry
-        # hooks would otherwise look for a configured provider on every request.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
+        # FastAPI's own OpenTelemetry spans, when OTEL_* turned tracing on
+        # (core.tracing); metrics are Prometheus', on METRICS_PORT.
+        telemetry={"tracing": True, "metrics": False, "logs": False, "exclude": is_probe},
     )
     app.state.runtime = runtime
     app.state.relay = OutboxRelay(runtime.db, runtime.redis)
@@ -214,6 +215,7 @@ def main() -> None:
     """Serve the API with uvicorn on HOST:PORT."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.effective_log_format)
+    start_tracing("ingest-api")
     preflight(settings)
     # Metrics on a port of their own (a thread of prometheus_client's): the
     # Service routes clients to PORT only, so /metrics is never public.

@@ -61,6 +61,7 @@ def render_api_pod_template(spec: IngestServiceSpec, inputs: PodInputs) -> dict[
         ],
         "env": [
             *_env(spec, inputs.name, include_api_only=True),
+            *_service_name_env(spec, naming.api_name(inputs.name)),
             {"name": service_env.PORT, "value": str(service_env.API_PORT)},
             {"name": service_env.METRICS_PORT, "value": str(service_env.METRICS_PORT_NUMBER)},
         ],
@@ -116,6 +117,7 @@ def render_worker_pod_template(spec: IngestServiceSpec, inputs: PodInputs) -> di
         "ports": [{"name": METRICS_PORT_NAME, "containerPort": service_env.WORKER_METRICS_PORT}],
         "env": [
             *_env(spec, inputs.name, include_api_only=False),
+            *_service_name_env(spec, naming.worker_name(inputs.name)),
             {"name": service_env.METRICS_PORT, "value": str(service_env.WORKER_METRICS_PORT)},
         ],
         "livenessProbe": _http_probe(LIVENESS_PATH, METRICS_PORT_NAME, period=10, failures=3),
@@ -271,6 +273,13 @@ def _env(spec: IngestServiceSpec, name: str, *, include_api_only: bool) -> list[
         if include_api_only or ref.env_var not in service_env.API_ONLY_ENV_VARS
     ]
     return [*from_config, *from_secrets]
+
+
+def _service_name_env(spec: IngestServiceSpec, service_name: str) -> list[dict[str, Any]]:
+    """Traces name the Deployment that sent them (only while tracing is on)."""
+    if not spec.tracing.enabled:
+        return []
+    return [{"name": service_env.OTEL_SERVICE_NAME, "value": service_name}]
 
 
 def _http_probe(path: str, port: str, *, period: int, failures: int) -> dict[str, Any]:

@@ -51,6 +51,23 @@ OIDC_ISSUERS: Final = "OIDC_ISSUERS"
 KUBERNETES_IDENTITY: Final = "KUBERNETES_IDENTITY"
 PORT: Final = "PORT"
 METRICS_PORT: Final = "METRICS_PORT"
+# The OpenTelemetry SDK's own settings (the service reads them through it).
+OTEL_TRACES_EXPORTER: Final = "OTEL_TRACES_EXPORTER"
+OTEL_EXPORTER_OTLP_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_ENDPOINT"
+OTEL_EXPORTER_OTLP_PROTOCOL: Final = "OTEL_EXPORTER_OTLP_PROTOCOL"
+OTEL_TRACES_SAMPLER: Final = "OTEL_TRACES_SAMPLER"
+OTEL_TRACES_SAMPLER_ARG: Final = "OTEL_TRACES_SAMPLER_ARG"
+OTEL_SERVICE_NAME: Final = "OTEL_SERVICE_NAME"
+OTEL_ENV_VARS: Final[frozenset[str]] = frozenset(
+    {
+        OTEL_TRACES_EXPORTER,
+        OTEL_EXPORTER_OTLP_ENDPOINT,
+        OTEL_EXPORTER_OTLP_PROTOCOL,
+        OTEL_TRACES_SAMPLER,
+        OTEL_TRACES_SAMPLER_ARG,
+        OTEL_SERVICE_NAME,
+    }
+)
 
 # Every name the renderer can put into a container's environment.
 SERVICE_ENV_VARS: Final[frozenset[str]] = frozenset(
@@ -85,6 +102,7 @@ SERVICE_ENV_VARS: Final[frozenset[str]] = frozenset(
         KUBERNETES_IDENTITY,
         PORT,
         METRICS_PORT,
+        *OTEL_ENV_VARS,
     }
 )
 
@@ -163,6 +181,21 @@ def render_config_data(spec: IngestServiceSpec) -> dict[str, str]:
             if spec.auth.workload_identity
             else {}
         ),
+        **tracing_settings(spec),
+    }
+
+
+def tracing_settings(spec: IngestServiceSpec) -> dict[str, str]:
+    """The OTEL_* settings spec.tracing asks for (none while it is off)."""
+    if not spec.tracing.enabled or spec.tracing.endpoint is None:
+        return {}  # parse_tracing refuses an enabled tracing without an endpoint
+    return {
+        OTEL_TRACES_EXPORTER: "otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT: spec.tracing.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+        # A caller's sampling decision is kept; traces started here are kept at the ratio.
+        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: spec.tracing.sampling_ratio,
     }
 
 

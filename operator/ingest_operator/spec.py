@@ -31,6 +31,7 @@ from ingest_operator.monitoring_spec import DEFAULT_MONITORING, Monitoring, pars
 from ingest_operator.pod_spec import PodSettings, parse_pod_settings
 from ingest_operator.spec_fields import Fields
 from ingest_operator.spec_fields import InvalidSpecError as InvalidSpecError
+from ingest_operator.tracing_spec import DEFAULT_TRACING, Tracing, parse_tracing
 
 SecretName = NewType("SecretName", str)
 SecretKey = NewType("SecretKey", str)
@@ -179,6 +180,7 @@ class IngestServiceSpec:
     pod: PodSettings = field(default_factory=PodSettings)
     autoscaling: Autoscaling = DEFAULT_AUTOSCALING
     monitoring: Monitoring = DEFAULT_MONITORING
+    tracing: Tracing = DEFAULT_TRACING
 
     @property
     def is_production(self) -> bool:
@@ -260,6 +262,7 @@ def parse_spec(raw: Mapping[str, Any]) -> IngestServiceSpec:
         pod=parse_pod_settings(spec.object_or_empty("pod")),
         autoscaling=parse_autoscaling(spec.object_or_empty("autoscaling")),
         monitoring=parse_monitoring(spec.object_or_empty("monitoring")),
+        tracing=parse_tracing(spec.object_or_empty("tracing")),
     )
 
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ingest_api.core import config
+from ingest_api.core import config, tracing
 from ingest_api.core.config import Environment, Settings
 from ingest_operator import policy
 from ingest_operator.resolving import SecretValues
@@ -18,8 +18,16 @@ from tests.support.ingest_service_builders import production_spec
 
 
 def test_every_variable_the_operator_renders_is_one_the_service_reads() -> None:
-    read_by_service = {name.upper() for name in Settings.model_fields}
+    read_by_service = {name.upper() for name in Settings.model_fields} | tracing.OTEL_SETTINGS
     assert read_by_service >= SERVICE_ENV_VARS, SERVICE_ENV_VARS - read_by_service
+
+
+def test_the_otel_settings_the_operator_renders_turn_tracing_on() -> None:
+    raw = production_spec()
+    raw["tracing"] = {"enabled": True, "endpoint": "http://collector.observability:4318"}
+    settings = render_config_data(parse_spec(raw))
+    assert tracing.requested_exporter(settings) == "otlp"
+    assert tracing.requested_exporter(render_config_data(parse_spec(production_spec()))) is None
 
 
 def test_the_rendered_production_configuration_loads_in_the_service(

@@ -2,7 +2,8 @@
 
 One pipeline for our own lines and for the standard library's (uvicorn,
 SQLAlchemy, botocore): JSON in production with timestamp, level, message,
-module and whatever is bound in the context (request_id, job_id); readable
+module and whatever is bound in the context (request_id, job_id), and the
+trace and span ids while tracing is on (core.tracing); readable
 lines in development. Request ids reach every line through contextvars.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 import structlog
 
 from ingest_api.core.config import LogFormat
+from ingest_api.core.tracing import add_trace_ids
 
 Processor = Any  # structlog's processors are plain callables
 
@@ -34,6 +36,7 @@ def _shared_processors() -> list[Processor]:
             [structlog.processors.CallsiteParameter.MODULE]
         ),
         structlog.stdlib.ExtraAdder(),
+        add_trace_ids,
         _drop_color_message,
     ]
 

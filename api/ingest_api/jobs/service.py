@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ingest_api.core.config import Settings
 from ingest_api.core.db import Database, after_commit
 from ingest_api.core.errors import Conflict, IllegalTransition, InvalidRequest
+from ingest_api.core.tracing import current_trace_context
 from ingest_api.jobs.models import Job, JobEvent, JobRow
 from ingest_api.jobs.multipart import join_parts
 from ingest_api.jobs.rules import check_visible, require_uploader
@@ -90,7 +91,12 @@ async def _queue(
     queued = await transition(
         session, job=job, target=JobState.QUEUED, actor=actor, reason=reason, changes=changes
     )
-    message = JobMessage(job_id=job.id, request_id=actor.request_id, attempt=queued.attempts + 1)
+    message = JobMessage.for_job(
+        job.id,
+        request_id=actor.request_id,
+        attempt=queued.attempts + 1,
+        trace_context=current_trace_context(),
+    )
     await queue.enqueue(session, stream=settings.queue_stream, message=message)
     return queued
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+from opentelemetry.trace import SpanKind, StatusCode
 from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,7 @@ from ingest_api.core.db import Database
 from ingest_api.core.errors import DependencyUnavailable
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import OUTBOX_BACKLOG, OUTBOX_RELAYED
+from ingest_api.core.tracing import TRACER, context_from
 from ingest_api.queue.models import OutboxMessage
 from ingest_api.queue.schemas import JobMessage
 
@@ -98,6 +100,13 @@ class OutboxRelay:
         return sent
 
     async def _xadd_all(self, rows: list[OutboxMessage]) -> None:
+        # A span per message, in the trace of the request that queued its job.
+        spans = [
+            TRACER.start_span(
+                "relay job message", context=context_from(row.payload), kind=SpanKind.PRODUCER
+            )
+            for row in rows
+        ]
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for row in rows:
@@ -105,10 +114,15 @@ class OutboxRelay:
                     pipe.xadd(row.stream, fields)
                 await pipe.execute()
         except (RedisError, OSError) as error:
+            for span in spans:
+                span.set_status(StatusCode.ERROR, "redis is unavailable")
             # Raised inside the transaction: the rows stay unsent.
             raise DependencyUnavailable(
                 f"redis is unavailable: {error}", dependency="redis"
             ) from error
+        finally:
+            for span in spans:
+                span.end()
 
     async def refresh_backlog_gauge(self) -> None:
         OUTBOX_BACKLOG.set(await self.db.transaction(unsent_count))

@@ -31,6 +31,7 @@ from typing import TypeVar
 
 import anyio.to_thread
 import structlog
+from opentelemetry.trace import SpanKind
 
 from ingest_api.core.errors import IllegalTransition, NotFound
 from ingest_api.core.logging import get_logger
@@ -41,6 +42,7 @@ from ingest_api.core.metrics import (
     WORKER_JOBS,
     WORKER_RECLAIMS,
 )
+from ingest_api.core.tracing import TRACER, context_from
 from ingest_api.jobs import transitions
 from ingest_api.jobs.models import Job
 from ingest_api.jobs.states import JobState
@@ -119,10 +121,22 @@ class MessageHandler:
     async def _handle(self, delivery: Delivery) -> None:
         fields = delivery.fields
         job_id = job_id_of(fields)
-        with structlog.contextvars.bound_contextvars(
-            job_id=str(job_id) if job_id else None,
-            request_id=fields.get("request_id"),
-            message_id=delivery.message_id,
+        with (
+            TRACER.start_as_current_span(
+                "handle job message",
+                context=context_from(fields),
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.message.id": delivery.message_id,
+                    "ingest.job_id": str(job_id) if job_id else "",
+                    "ingest.deliveries": delivery.deliveries,
+                },
+            ),
+            structlog.contextvars.bound_contextvars(
+                job_id=str(job_id) if job_id else None,
+                request_id=fields.get("request_id"),
+                message_id=delivery.message_id,
+            ),
         ):
             if delivery.reclaimed:
                 WORKER_RECLAIMS.inc()
@@ -149,14 +163,15 @@ class MessageHandler:
     async def _handle_job(self, message: JobMessage, delivery: Delivery) -> str:
         actor = transitions.Actor(self.actor_name, message.request_id)
         try:
-            job = await self._retrying(
-                lambda: self.runtime.db.transaction(
-                    lambda session: transitions.begin_processing(
-                        session, job_id=message.job_id, actor=actor
-                    )
-                ),
-                delivery,
-            )
+            with TRACER.start_as_current_span("pick up job"):
+                job = await self._retrying(
+                    lambda: self.runtime.db.transaction(
+                        lambda session: transitions.begin_processing(
+                            session, job_id=message.job_id, actor=actor
+                        )
+                    ),
+                    delivery,
+                )
         except NotFound:
             # Deleted since, or, when it recurs, another service's job: two
             # services sharing a Redis database share its stream.
@@ -187,6 +202,7 @@ class MessageHandler:
             reference_time=job.created_at or datetime.now(UTC),
         )
         try:
+            # The thread runs in a copy of this context: its spans join the trace.
             processed = await self._retrying(
                 lambda: anyio.to_thread.run_sync(
                     lambda: process_object(
@@ -284,16 +300,17 @@ class MessageHandler:
         changes: dict[str, object] | None = None,
     ) -> bool:
         try:
-            moved = await self.runtime.db.transaction(
-                lambda session: transitions.finish_processing(
-                    session,
-                    job_id=job_id,
-                    target=target,
-                    actor=actor,
-                    reason=reason,
-                    changes=changes,
+            with TRACER.start_as_current_span("finish job", attributes={"ingest.state": target}):
+                moved = await self.runtime.db.transaction(
+                    lambda session: transitions.finish_processing(
+                        session,
+                        job_id=job_id,
+                        target=target,
+                        actor=actor,
+                        reason=reason,
+                        changes=changes,
+                    )
                 )
-            )
         except IllegalTransition:
             return False
         return moved is not None

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from ingest_api.core.config import Settings, get_settings
 from ingest_api.core.logging import configure_logging, get_logger
+from ingest_api.core.tracing import start_tracing
 from ingest_api.queue.consumer import CONSUMER_GROUP, StreamConsumer, dead_letter_stream
 from ingest_api.runtime import Runtime
 from ingest_api.worker.collector import tune_for_processing
@@ -114,4 +115,5 @@ def main() -> None:
         ]
         sys.exit("ingest-worker: invalid configuration:\n  " + "\n  ".join(problems))
     configure_logging(settings.log_level, settings.effective_log_format)
+    start_tracing("ingest-worker")
     asyncio.run(run_worker(settings))

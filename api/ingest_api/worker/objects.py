@@ -29,6 +29,7 @@ from ingest_api.core.metrics import (
     WORKER_OUTPUT_BYTES,
     WORKER_PROCESSING_SECONDS,
 )
+from ingest_api.core.tracing import TRACER
 from ingest_api.processing import process_stream
 from ingest_api.processing.errors import ProcessingError
 from ingest_api.processing.models import Limits
@@ -123,7 +124,12 @@ def process_object(
     try:
         writer = MultipartWriter(store.client, store.bucket, output_key, OUTPUT_CONTENT_TYPE)
         try:
-            with BackgroundSink(writer.write) as upload_part:
+            # Parts are uploaded beside the parsing, by the sink's thread; the
+            # upload span covers what is left once the input is read.
+            with (
+                TRACER.start_as_current_span("process file"),
+                BackgroundSink(writer.write) as upload_part,
+            ):
                 summary = process_stream(
                     _chunks(body, should_stop),
                     upload_part,
@@ -131,7 +137,8 @@ def process_object(
                     reference_time=upload.reference_time,
                     expected_sha256=upload.sha256,
                 )
-            size = writer.complete()
+            with TRACER.start_as_current_span("upload result"):
+                size = writer.complete()
         except BaseException:
             # Best effort: the original error is the one to report, and the
             # bucket's lifecycle rule removes an upload left incomplete.

@@ -82,6 +82,9 @@ BREAKERS: dict[str, Breaker] = {
     "|| self.autoscaling.worker.minReplicas <= self.autoscaling.worker.maxReplicas": _spec(
         lambda: production_spec(autoscaling={"worker": {"minReplicas": 11}})
     ),
+    "!has(self.enabled) || !self.enabled || has(self.endpoint)": _spec(
+        lambda: production_spec(tracing={"enabled": True})
+    ),
     "self.matches('@sha256:[a-f0-9]{64}$') "
     "|| self.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$')": _image(
         "registry.example.com/ingest-api"
