@@ -134,9 +134,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         description="Upload log files straight to object storage and follow their processing jobs.",
         lifespan=lifespan,
         debug=False,  # never leak tracebacks, even with DEBUG on
-        # FastAPI's own OpenTelemetry spans, when OTEL_* turned tracing on
-        # (core.tracing); metrics are Prometheus', on METRICS_PORT.
-        telemetry={"tracing": True, "metrics": False, "logs": False, "exclude": is_probe},
+        # FastAPI's own OpenTelemetry span per request, when OTEL_* turned
+        # tracing on (core.tracing); its per-operation spans would double the
+        # cost (bench/tracing_overhead.py). Metrics are Prometheus', on METRICS_PORT.
+        telemetry={
+            "tracing": True,
+            "operation_spans": False,
+            "metrics": False,
+            "logs": False,
+            "exclude": is_probe,
+        },
     )
     app.state.runtime = runtime
     app.state.relay = OutboxRelay(runtime.db, runtime.redis)
