@@ -38,6 +38,7 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -154,6 +155,15 @@ def api_env(**overrides: str) -> dict[str, str]:
     }
 
 
+def admin_token_and_job(url: str) -> tuple[str, dict[str, Any]]:
+    """The benchmark admin's token, and a job of theirs to read."""
+    token = httpx.post(
+        f"{url}/v1/auth/token", data={"username": ADMIN[0], "password": ADMIN[1]}
+    ).json()["access_token"]
+    job = httpx.post(f"{url}/v1/jobs", json=BODY, headers={"Authorization": f"Bearer {token}"})
+    return str(token), dict(job.json())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -165,12 +175,7 @@ def main() -> None:
 
     env = api_env()
     with tempfile.TemporaryDirectory() as tmp, api_server(env, Path(tmp) / "api.log") as server:
-        token = httpx.post(
-            f"{server.url}/v1/auth/token", data={"username": ADMIN[0], "password": ADMIN[1]}
-        ).json()["access_token"]
-        job = httpx.post(
-            f"{server.url}/v1/jobs", json=BODY, headers={"Authorization": f"Bearer {token}"}
-        ).json()
+        token, job = admin_token_and_job(server.url)
         cases = [
             ("GET /healthz (baseline)", f"{server.url}/healthz", ""),
             (

@@ -21,13 +21,19 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from api_load import ADMIN, BODY, CREATE_SCRIPT, READ_SCRIPT, Result, api_env, measure  # noqa: E402
+from api_load import (  # noqa: E402
+    BODY,
+    CREATE_SCRIPT,
+    READ_SCRIPT,
+    Result,
+    admin_token_and_job,
+    api_env,
+    measure,
+)
 from tests.support.processes import api_server  # noqa: E402
 
 
@@ -53,12 +59,7 @@ class Sink(BaseHTTPRequestHandler):
 
 def run_variant(env: dict[str, str], seconds: int, connections: int) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp, api_server(env, Path(tmp) / "api.log") as server:
-        token = httpx.post(
-            f"{server.url}/v1/auth/token", data={"username": ADMIN[0], "password": ADMIN[1]}
-        ).json()["access_token"]
-        job = httpx.post(
-            f"{server.url}/v1/jobs", json=BODY, headers={"Authorization": f"Bearer {token}"}
-        ).json()
+        token, job = admin_token_and_job(server.url)
         pid = server.process.pid
         return [
             measure(
