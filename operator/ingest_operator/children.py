@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from ingest_operator import kube, naming
+from ingest_operator import kinds, kube, naming
 from ingest_operator.child_events import OwnWrites
 from ingest_operator.kube import KubeClient
 from ingest_operator.planning import (
@@ -73,7 +73,7 @@ class ChildWriter:
             key = child_key(obj)
             if key in verified:
                 continue
-            existing = self._kube.read(kube.KINDS[key[0]], owner.namespace, key[1])
+            existing = self._kube.read(kinds.KINDS[key[0]], owner.namespace, key[1])
             if is_foreign(existing, owner.uid):
                 foreign.append(key)
             else:
@@ -94,15 +94,15 @@ class ChildWriter:
         return applied
 
     def prune(
-        self, owner: Owner, desired: Sequence[Mapping[str, Any]], kinds: tuple[str, ...]
+        self, owner: Owner, desired: Sequence[Mapping[str, Any]], kind_names: tuple[str, ...]
     ) -> None:
-        """Delete the owner's children of `kinds` that are not in `desired`."""
+        """Delete the owner's children of `kind_names` that are not in `desired`."""
         wanted = frozenset(child_key(obj) for obj in desired)
-        if self._pruned.get((owner.namespace, owner.name)) == (owner.uid, wanted, kinds):
+        if self._pruned.get((owner.namespace, owner.name)) == (owner.uid, wanted, kind_names):
             return
         selector = naming.instance_selector(owner.name)
-        for kind_name in kinds:
-            existing = self._kube.list_labelled(kube.KINDS[kind_name], owner.namespace, selector)
+        for kind_name in kind_names:
+            existing = self._kube.list_labelled(kinds.KINDS[kind_name], owner.namespace, selector)
             for stale in stale_children(existing, desired, owner.uid):
                 logger.info(
                     "pruning %s %s/%s: no longer desired",
@@ -111,9 +111,9 @@ class ChildWriter:
                     stale["metadata"]["name"],
                 )
                 self._kube.delete(stale)
-        self._pruned[owner.namespace, owner.name] = (owner.uid, wanted, kinds)
+        self._pruned[owner.namespace, owner.name] = (owner.uid, wanted, kind_names)
 
-    def serves(self, kind: kube.Kind) -> bool:
+    def serves(self, kind: kinds.Kind) -> bool:
         """Whether the cluster serves `kind` (its CRD is installed); asked again
         once a minute at most."""
         now = time.monotonic()
@@ -123,10 +123,10 @@ class ChildWriter:
         return seen[1]
 
     def keda_served(self) -> bool:
-        return self.serves(kube.SCALED_OBJECT)
+        return self.serves(kinds.SCALED_OBJECT)
 
     def pod_monitor_served(self) -> bool:
-        return self.serves(kube.POD_MONITOR)
+        return self.serves(kinds.POD_MONITOR)
 
     def served_optional_kinds(self) -> frozenset[str]:
         """The OPTIONAL_KINDS the cluster serves (KEDA's two come together)."""
@@ -147,7 +147,7 @@ class ChildWriter:
         value instead, until the autoscaler writes its own.
         """
         metadata = deployment["metadata"]
-        live = self._kube.read(kube.DEPLOYMENT, metadata["namespace"], metadata["name"])
+        live = self._kube.read(kinds.DEPLOYMENT, metadata["namespace"], metadata["name"])
         if live is None or not owns_replicas(live, kube.FIELD_MANAGER):
             return
         self._kube.apply(

@@ -3,7 +3,7 @@
 Everything else in the package is pure or wiring; every request the
 reconciler makes goes through KubeClient, so the RBAC manifests in
 operator/deploy/ can be checked against this one file. Requests are plain
-REST calls built from a small table of the kinds the operator touches, so
+REST calls built from the table of the kinds the operator touches (kinds.py), so
 server-side apply, create, list and delete read the same for every kind.
 (kopf keeps its own connection for watching and for its annotations.)
 
@@ -31,7 +31,6 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -40,7 +39,7 @@ from kubernetes import client as kube_client
 from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
 
-from ingest_operator import metrics, naming
+from ingest_operator import kinds, metrics
 from ingest_operator.events import render_event
 
 logger = logging.getLogger(__name__)
@@ -80,61 +79,6 @@ class Unavailable(KubeError):
     pass
 
 
-@dataclass(frozen=True)
-class Kind:
-    """A namespaced kind the operator reads or writes, and where it lives in the API."""
-
-    api_version: str
-    kind: str
-    plural: str
-
-    def collection_path(self, namespace: str) -> str:
-        root = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
-        return f"{root}/namespaces/{namespace}/{self.plural}"
-
-    def object_path(self, namespace: str, name: str) -> str:
-        return f"{self.collection_path(namespace)}/{name}"
-
-
-SECRET: Final = Kind("v1", "Secret", "secrets")
-CONFIG_MAP: Final = Kind("v1", "ConfigMap", "configmaps")
-SERVICE: Final = Kind("v1", "Service", "services")
-EVENT: Final = Kind("v1", "Event", "events")
-DEPLOYMENT: Final = Kind("apps/v1", "Deployment", "deployments")
-JOB: Final = Kind("batch/v1", "Job", "jobs")
-CRON_JOB: Final = Kind("batch/v1", "CronJob", "cronjobs")
-POD_DISRUPTION_BUDGET: Final = Kind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets")
-HORIZONTAL_POD_AUTOSCALER: Final = Kind(
-    "autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"
-)
-# KEDA's, when it is installed (has_api tells).
-SCALED_OBJECT: Final = Kind("keda.sh/v1alpha1", "ScaledObject", "scaledobjects")
-TRIGGER_AUTHENTICATION: Final = Kind(
-    "keda.sh/v1alpha1", "TriggerAuthentication", "triggerauthentications"
-)
-# prometheus-operator's, when it is installed (has_api tells).
-POD_MONITOR: Final = Kind("monitoring.coreos.com/v1", "PodMonitor", "podmonitors")
-INGEST_SERVICE: Final = Kind(naming.API_VERSION, naming.KIND, "ingestservices")
-
-KINDS: Final[Mapping[str, Kind]] = {
-    kind.kind: kind
-    for kind in (
-        SECRET,
-        CONFIG_MAP,
-        SERVICE,
-        EVENT,
-        DEPLOYMENT,
-        JOB,
-        CRON_JOB,
-        POD_DISRUPTION_BUDGET,
-        HORIZONTAL_POD_AUTOSCALER,
-        SCALED_OBJECT,
-        TRIGGER_AUTHENTICATION,
-        POD_MONITOR,
-    )
-}
-
-
 def load_api_client() -> kube_client.ApiClient:
     """A client with the pod's service account in a cluster, else $KUBECONFIG."""
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
@@ -161,7 +105,7 @@ class KubeClient:
 
     # --- reading ----------------------------------------------------------------
 
-    def read(self, kind: Kind, namespace: str, name: str) -> dict[str, Any] | None:
+    def read(self, kind: kinds.Kind, namespace: str, name: str) -> dict[str, Any] | None:
         """The object, or None when it does not exist."""
         try:
             return self._request("GET", kind.object_path(namespace, name))
@@ -170,13 +114,13 @@ class KubeClient:
 
     def read_secret_data(self, namespace: str, name: str) -> dict[str, str] | None:
         """A Secret's data, decoded; None when the Secret does not exist."""
-        secret = self.read(SECRET, namespace, name)
+        secret = self.read(kinds.SECRET, namespace, name)
         if secret is None:
             return None
         return {key: _decode(value) for key, value in (secret.get("data") or {}).items()}
 
     def list_labelled(
-        self, kind: Kind, namespace: str, label_selector: str
+        self, kind: kinds.Kind, namespace: str, label_selector: str
     ) -> list[dict[str, Any]]:
         """The objects of `kind` with those labels; none when the cluster lacks the kind."""
         try:
@@ -192,7 +136,7 @@ class KubeClient:
             item.setdefault("kind", kind.kind)
         return items
 
-    def serves(self, kind: Kind) -> bool:
+    def serves(self, kind: kinds.Kind) -> bool:
         """Whether the API server serves `kind` (its CRD is installed), by discovery."""
         try:
             found = self._request("GET", f"/apis/{kind.api_version}")
@@ -203,9 +147,9 @@ class KubeClient:
     def list_ingest_services(self, namespace: str | None) -> list[dict[str, Any]]:
         """Every IngestService in `namespace`, or in the cluster when None."""
         path = (
-            f"/apis/{INGEST_SERVICE.api_version}/{INGEST_SERVICE.plural}"
+            f"/apis/{kinds.INGEST_SERVICE.api_version}/{kinds.INGEST_SERVICE.plural}"
             if namespace is None
-            else INGEST_SERVICE.collection_path(namespace)
+            else kinds.INGEST_SERVICE.collection_path(namespace)
         )
         items: list[dict[str, Any]] = self._request("GET", path).get("items") or []
         return items
@@ -276,7 +220,7 @@ class KubeClient:
         """Merge the fields of `status` into the IngestService's status subresource."""
         self._request(
             "PATCH",
-            INGEST_SERVICE.object_path(namespace, name) + "/status",
+            kinds.INGEST_SERVICE.object_path(namespace, name) + "/status",
             body={"status": status},
             content_type=_MERGE_PATCH,
         )
@@ -296,12 +240,12 @@ class KubeClient:
         )
         namespace, name = event["metadata"]["namespace"], event["metadata"]["name"]
         try:
-            self._request("POST", EVENT.collection_path(namespace), body=event)
+            self._request("POST", kinds.EVENT.collection_path(namespace), body=event)
         except Conflict:
-            existing = self.read(EVENT, namespace, name) or {}
+            existing = self.read(kinds.EVENT, namespace, name) or {}
             self._request(
                 "PATCH",
-                EVENT.object_path(namespace, name),
+                kinds.EVENT.object_path(namespace, name),
                 body={"count": int(existing.get("count") or 1) + 1, "lastTimestamp": now},
                 content_type=_MERGE_PATCH,
             )
@@ -387,8 +331,8 @@ def _status_body(raw: bytes | str | None) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {"message": text}
 
 
-def _kind_of(obj: Mapping[str, Any]) -> Kind:
-    kind = KINDS.get(str(obj.get("kind")))
+def _kind_of(obj: Mapping[str, Any]) -> kinds.Kind:
+    kind = kinds.KINDS.get(str(obj.get("kind")))
     if kind is None or kind.api_version != obj.get("apiVersion"):
         raise ValueError(f"the operator does not manage {obj.get('apiVersion')}/{obj.get('kind')}")
     return kind

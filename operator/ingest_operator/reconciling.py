@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from ingest_operator import kube, metrics, naming
+from ingest_operator import kinds, metrics, naming
 from ingest_operator.autoscaling import InvalidRedisUrlError, RedisConnection, parse_redis_url
 from ingest_operator.child_events import OwnWrites
 from ingest_operator.children import ChildWriter
@@ -148,7 +148,7 @@ class Reconciler:
         self._children.forget(namespace, name)
 
     def reconcile(self, namespace: str, name: str) -> Outcome:
-        resource = self._kube.read(kube.INGEST_SERVICE, namespace, name)
+        resource = self._kube.read(kinds.INGEST_SERVICE, namespace, name)
         # Being deleted: the garbage collector removes the children; recreating
         # them now would only race it.
         if resource is None or resource["metadata"].get("deletionTimestamp"):
@@ -244,8 +244,8 @@ class Reconciler:
             return self._hold(resource, spec, resolution, [], foreign=foreign)
         migration = observe_migration_job(self._children.create_once(migration_job(desired)))
         applied = self._children.apply_all(objects_to_apply(desired, migration))
-        kinds = prunable_kinds(migration, served=self._children.served_optional_kinds())
-        self._children.prune(owner, desired, kinds)
+        prunable = prunable_kinds(migration, served=self._children.served_optional_kinds())
+        self._children.prune(owner, desired, prunable)
         migrated = migration.phase is MigrationPhase.SUCCEEDED
         observation = Observation(
             generation=_generation(resource),
@@ -316,7 +316,7 @@ class Reconciler:
     ) -> DeploymentState | None:
         # An apply's response is the stored object, status included: no second read.
         deployment = (applied or {}).get(("Deployment", name)) or self._kube.read(
-            kube.DEPLOYMENT, namespace, name
+            kinds.DEPLOYMENT, namespace, name
         )
         return None if deployment is None else observe_deployment(deployment)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ingest_operator import kube
+from ingest_operator import kinds
 from ingest_operator.kube import (
     Forbidden,
     Invalid,
@@ -53,9 +53,9 @@ def encoded(value: bytes) -> str:
 
 
 def test_paths_of_core_and_group_kinds() -> None:
-    assert kube.SECRET.object_path("team-a", "db") == "/api/v1/namespaces/team-a/secrets/db"
+    assert kinds.SECRET.object_path("team-a", "db") == "/api/v1/namespaces/team-a/secrets/db"
     assert (
-        kube.DEPLOYMENT.collection_path("team-a") == "/apis/apps/v1/namespaces/team-a/deployments"
+        kinds.DEPLOYMENT.collection_path("team-a") == "/apis/apps/v1/namespaces/team-a/deployments"
     )
 
 
@@ -71,7 +71,7 @@ def test_secret_data_is_decoded_and_binary_values_keep_a_distinct_form() -> None
 def test_a_missing_object_reads_as_none() -> None:
     kube_client, _ = client((404, {"kind": "Status", "message": "not found"}))
 
-    assert kube_client.read(kube.SECRET, "team-a", "db") is None
+    assert kube_client.read(kinds.SECRET, "team-a", "db") is None
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_errors_carry_the_api_servers_message(status: int, error: type[Exception
     kube_client, _ = client((status, {"kind": "Status", "message": "secrets is forbidden"}))
 
     with pytest.raises(error, match="secrets is forbidden"):
-        kube_client.read(kube.SECRET, "team-a", "db")
+        kube_client.read(kinds.SECRET, "team-a", "db")
 
 
 def test_a_namespace_being_deleted_is_told_apart_from_missing_rights() -> None:
