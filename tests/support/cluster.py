@@ -41,6 +41,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "ScaledObject": ("keda.sh/v1alpha1", "scaledobjects"),
     "TriggerAuthentication": ("keda.sh/v1alpha1", "triggerauthentications"),
     "PodMonitor": ("monitoring.coreos.com/v1", "podmonitors"),
+    "ServiceMonitor": ("monitoring.coreos.com/v1", "servicemonitors"),
+    "PrometheusRule": ("monitoring.coreos.com/v1", "prometheusrules"),
     "Lease": ("coordination.k8s.io/v1", "leases"),
     "ClusterRole": ("rbac.authorization.k8s.io/v1", "clusterroles"),
     "ClusterRoleBinding": ("rbac.authorization.k8s.io/v1", "clusterrolebindings"),

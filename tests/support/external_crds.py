@@ -48,9 +48,10 @@ def keda_crds() -> list[dict[str, Any]]:
     return [yaml.safe_load((bases / name).read_text()) for name in KEDA_CRD_FILES]
 
 
-def pod_monitor_crd() -> dict[str, Any]:
+def prometheus_operator_crd(plural: str) -> dict[str, Any]:
+    """One of prometheus-operator's CRDs: podmonitors, servicemonitors, prometheusrules, ..."""
     crds = module_dir(PROMETHEUS_OPERATOR_MODULE, PROMETHEUS_OPERATOR_VERSION) / "example"
-    path = crds / "prometheus-operator-crd" / "monitoring.coreos.com_podmonitors.yaml"
+    path = crds / "prometheus-operator-crd" / f"monitoring.coreos.com_{plural}.yaml"
     # The file opens with `---`: the first document is empty.
     (crd,) = [document for document in yaml.safe_load_all(path.read_text()) if document]
     return dict(crd)

@@ -7,13 +7,18 @@ it is created at all shows the restricted Pod Security admission let it in.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+import yaml
 from kubernetes import client as kube_client
 
 from tests.conftest import unique_name
+from tests.support import external_crds
 from tests.support.chart import Helm, HelmError, Release, service_account_may
 from tests.support.cluster import Cluster, wait_for
 from tests.support.crd_schema import load_crd
+from tests.support.local_stack import REPO_ROOT
 from tests.support.operator import deploy_manifests
 
 CRD_NAME = load_crd()["metadata"]["name"]
@@ -173,3 +178,31 @@ def test_helm_test_creates_its_pod_which_only_a_kubelet_could_run(
     assert pod is not None
     assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
     assert pod["status"]["phase"] == "Pending"
+
+
+@pytest.fixture
+def monitoring_crds(cluster: Cluster) -> Iterator[None]:
+    """prometheus-operator's CRDs the chart's monitoring objects need; set up
+    before the release, so removed after it is uninstalled."""
+    crds = [
+        external_crds.prometheus_operator_crd(plural)
+        for plural in ("servicemonitors", "prometheusrules")
+    ]
+    with external_crds.installed(cluster, crds):
+        yield
+
+
+def test_the_monitoring_objects_are_stored_as_prometheus_operators_crds_accept_them(
+    monitoring_crds: None, helm: Helm, cluster: Cluster, release: Release
+) -> None:
+    values = {"serviceMonitor": {"enabled": True}, "prometheusRule": {"enabled": True}}
+    helm.install(release.name, release.namespace, {**values, "grafanaDashboard": {"enabled": True}})
+
+    rule = cluster.must_get("PrometheusRule", release.namespace, release.fullname)
+    monitor = cluster.must_get("ServiceMonitor", release.namespace, release.fullname)
+    shipped = yaml.safe_load((REPO_ROOT / "monitoring" / "ingest-service.rules.yaml").read_text())
+    stored_alerts = [r["alert"] for g in rule["spec"]["groups"] for r in g["rules"]]
+    assert stored_alerts == [r["alert"] for g in shipped["groups"] for r in g["rules"]]
+    assert monitor["spec"]["endpoints"][0]["honorLabels"] is True
+    dashboard = cluster.must_get("ConfigMap", release.namespace, f"{release.fullname}-dashboard")
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"

@@ -33,7 +33,7 @@ def monitored_spec(**monitoring: Any) -> dict[str, Any]:
 @pytest.fixture
 def pod_monitor_crd(cluster: Cluster) -> Iterator[None]:
     """The PodMonitor CRD for one test, removed after it (other tests run without it)."""
-    with external_crds.installed(cluster, [external_crds.pod_monitor_crd()]):
+    with external_crds.installed(cluster, [external_crds.prometheus_operator_crd("podmonitors")]):
         yield
 
 
