@@ -28,7 +28,6 @@ import base64
 import contextlib
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -43,6 +42,10 @@ import httpx
 import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+
+# The operator's own naming of pod labels in Prometheus's discovery, which its
+# PodMonitor relabels from.
+from ingest_operator.monitoring import discovery_label
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN_DIR = Path(sys.executable).parent
@@ -88,11 +91,6 @@ class RunningPod:
     env: dict[str, str] = field(default_factory=dict)
     container: str = ""
     labels: dict[str, str] = field(default_factory=dict)
-
-
-def discovery_label(pod_label: str) -> str:
-    """The `__meta_kubernetes_pod_label_*` name Kubernetes service discovery gives a pod label."""
-    return "__meta_kubernetes_pod_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", pod_label)
 
 
 def scrape_targets(pods: list[RunningPod]) -> list[dict[str, Any]]:

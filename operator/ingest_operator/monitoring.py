@@ -10,6 +10,7 @@ object with the children's metadata.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from ingest_operator import naming
@@ -20,8 +21,13 @@ from ingest_operator.pods import METRICS_PORT_NAME
 POD_MONITOR_API_VERSION: Final = "monitoring.coreos.com/v1"
 
 
+def discovery_label(pod_label: str) -> str:
+    """The name Prometheus's Kubernetes service discovery gives a pod label."""
+    return "__meta_kubernetes_pod_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", pod_label)
+
+
 def _copied_pod_label(pod_label: str, target: str) -> dict[str, Any]:
-    source = "__meta_kubernetes_pod_label_" + "".join(c if c.isalnum() else "_" for c in pod_label)
+    source = discovery_label(pod_label)
     return {"action": "replace", "sourceLabels": [source], "targetLabel": target}
 
 

@@ -135,17 +135,20 @@ class Reconciler:
         self._children = ChildWriter(kube_client, own_writes or OwnWrites())
         self._now = now
         self._new_key = new_key
-        # The uids of the IngestServices told (by an Event) that their
+        # The IngestServices (namespace, name, uid) told by an Event that their
         # PodMonitor cannot be written: once each, not on every reconciliation.
-        self._told_monitoring_unavailable: set[str] = set()
+        self._told_monitoring_unavailable: set[tuple[str, str, str]] = set()
 
     @property
     def own_writes(self) -> OwnWrites:
         return self._children.own_writes
 
     def forget(self, namespace: str, name: str) -> None:
-        """The IngestService is gone: drop what was kept about its children."""
+        """The IngestService is gone: drop what was kept about it and its children."""
         self._children.forget(namespace, name)
+        self._told_monitoring_unavailable = {
+            told for told in self._told_monitoring_unavailable if told[:2] != (namespace, name)
+        }
 
     def reconcile(self, namespace: str, name: str) -> Outcome:
         resource = self._kube.read(kinds.INGEST_SERVICE, namespace, name)
@@ -288,11 +291,13 @@ class Reconciler:
         the cluster lacks its CRD, a Warning Event says so."""
         if not spec.monitoring.enabled:
             return False
+        metadata = resource["metadata"]
+        told = (metadata["namespace"], metadata["name"], metadata["uid"])
         if self._children.pod_monitor_served():
-            self._told_monitoring_unavailable.discard(resource["metadata"]["uid"])
+            self._told_monitoring_unavailable.discard(told)
             return True
-        if resource["metadata"]["uid"] not in self._told_monitoring_unavailable:
-            self._told_monitoring_unavailable.add(resource["metadata"]["uid"])
+        if told not in self._told_monitoring_unavailable:
+            self._told_monitoring_unavailable.add(told)
             self._post_event(resource, "Warning", MONITORING_UNAVAILABLE, _NO_POD_MONITOR_CRD)
         return False
 

@@ -21,11 +21,11 @@ from typing import Any
 import httpx
 import yaml
 
+from ingest_operator.monitoring import discovery_label
 from tests.support.chart import tool_binary
 from tests.support.cluster import wait_for
 from tests.support.processes import free_port, stop
 
-POD_LABEL = "__meta_kubernetes_pod_label_"
 # OpenMetrics, which Prometheus asks for, names a family without the suffixes
 # of its series: a counter `x` has the series `x_total`, and so on.
 _SERIES_SUFFIXES = {
@@ -34,10 +34,6 @@ _SERIES_SUFFIXES = {
     "summary": ("", "_sum", "_count"),
     "info": ("_info",),
 }
-
-
-def _pod_label(label: str) -> str:
-    return POD_LABEL + re.sub(r"[^a-zA-Z0-9_]", "_", label)
 
 
 def _keep(source: str, regex: str) -> dict[str, Any]:
@@ -68,13 +64,13 @@ def pod_monitor_scrape_config(
     selector = spec["selector"]
     selecting = [_keep("__meta_kubernetes_namespace", re.escape(namespace))]
     selecting += [
-        _keep(_pod_label(key), re.escape(value))
+        _keep(discovery_label(key), re.escape(value))
         for key, value in selector.get("matchLabels", {}).items()
     ]
     for expression in selector.get("matchExpressions", []):
         assert expression["operator"] == "In", expression
         values = "|".join(re.escape(v) for v in expression["values"])
-        selecting.append(_keep(_pod_label(expression["key"]), f"({values})"))
+        selecting.append(_keep(discovery_label(expression["key"]), f"({values})"))
     selecting.append(
         _keep("__meta_kubernetes_pod_container_port_name", re.escape(endpoint["port"]))
     )
@@ -99,8 +95,8 @@ def operator_scrape_config(namespace: str, release: str, targets_file: Path) -> 
         "file_sd_configs": [{"files": [str(targets_file)], "refresh_interval": "1s"}],
         "relabel_configs": [
             _keep("__meta_kubernetes_namespace", re.escape(namespace)),
-            _keep(_pod_label("app.kubernetes.io/name"), "ingest-operator"),
-            _keep(_pod_label("app.kubernetes.io/instance"), re.escape(release)),
+            _keep(discovery_label("app.kubernetes.io/name"), "ingest-operator"),
+            _keep(discovery_label("app.kubernetes.io/instance"), re.escape(release)),
             _keep("__meta_kubernetes_pod_container_port_name", "metrics"),
             *_target_labels("metrics"),
             {"target_label": "job", "replacement": release},
