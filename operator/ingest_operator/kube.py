@@ -53,6 +53,9 @@ REQUEST_TIMEOUT: Final = (5.0, 30.0)
 _APPLY_PATCH: Final = "application/apply-patch+yaml"
 _MERGE_PATCH: Final = "application/merge-patch+json"
 _NOT_FOUND: Final = 404
+# Every write names the operator as its field manager (managedFields say who
+# wrote what; without it the API server records the client library's name).
+_AS_OPERATOR: Final = [("fieldManager", FIELD_MANAGER)]
 
 
 class KubeError(Exception):
@@ -190,7 +193,7 @@ class KubeClient:
             return self._request(
                 "POST",
                 kind.collection_path(metadata["namespace"]),
-                query=[("fieldManager", FIELD_MANAGER)],
+                query=_AS_OPERATOR,
                 body=obj,
             )
         except Conflict:
@@ -221,6 +224,7 @@ class KubeClient:
         self._request(
             "PATCH",
             kinds.INGEST_SERVICE.object_path(namespace, name) + "/status",
+            query=_AS_OPERATOR,
             body={"status": status},
             content_type=_MERGE_PATCH,
         )
@@ -240,12 +244,15 @@ class KubeClient:
         )
         namespace, name = event["metadata"]["namespace"], event["metadata"]["name"]
         try:
-            self._request("POST", kinds.EVENT.collection_path(namespace), body=event)
+            self._request(
+                "POST", kinds.EVENT.collection_path(namespace), query=_AS_OPERATOR, body=event
+            )
         except Conflict:
             existing = self.read(kinds.EVENT, namespace, name) or {}
             self._request(
                 "PATCH",
                 kinds.EVENT.object_path(namespace, name),
+                query=_AS_OPERATOR,
                 body={"count": int(existing.get("count") or 1) + 1, "lastTimestamp": now},
                 content_type=_MERGE_PATCH,
             )

@@ -69,6 +69,13 @@ def test_a_new_resource_gets_every_child_with_the_expected_content(
     resource = wait_for_condition(
         cluster, namespace, NAME, "Progressing", status="True", reason="RollingOut"
     )
+    # The status is written under the operator's own field manager.
+    status_managers = {
+        entry["manager"]
+        for entry in resource["metadata"]["managedFields"]
+        if entry.get("subresource") == "status"
+    }
+    assert status_managers == {"ingest-operator"}
 
     children = owned_children(cluster, namespace)
     assert set(children) == {
