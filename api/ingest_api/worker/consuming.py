@@ -37,7 +37,6 @@ from ingest_api.core.errors import IllegalTransition, NotFound
 from ingest_api.core.logging import get_logger
 from ingest_api.core.metrics import (
     WORKER_DEAD_LETTERS,
-    WORKER_DEPENDENCY_WAITS,
     WORKER_FAILURES,
     WORKER_JOBS,
     WORKER_RECLAIMS,
@@ -51,13 +50,9 @@ from ingest_api.processing.models import Limits
 from ingest_api.queue.consumer import Delivery, StreamConsumer
 from ingest_api.queue.schemas import JobMessage
 from ingest_api.runtime import Runtime
-from ingest_api.worker.failures import (
-    DEAD_LETTERED_CODE,
-    INTERNAL_ERROR_CODE,
-    Transient,
-    classify,
-)
+from ingest_api.worker.failures import DEAD_LETTERED_CODE, INTERNAL_ERROR_CODE
 from ingest_api.worker.objects import ObjectToProcess, ProcessedFile, Stopped, process_object
+from ingest_api.worker.waiting import retry_while_unreachable
 
 log = get_logger(__name__)
 
@@ -66,10 +61,6 @@ T = TypeVar("T")
 
 # How often a running job's state is read, to notice a cancellation.
 WATCH_SECONDS = 1.0
-# Waits between tries of a step whose dependency is unreachable: soon at
-# first, then no more often than this while an outage lasts.
-FIRST_RETRY_SECONDS = 0.5
-MAX_RETRY_SECONDS = 15.0
 
 
 @dataclass
@@ -351,34 +342,13 @@ class MessageHandler:
         log.error("message dead-lettered", reason=reason)
 
     async def _retrying(self, step: Callable[[], Awaitable[T]], delivery: Delivery) -> T:
-        """`step()`, tried again with backoff for as long as a dependency is
-        unreachable, with the message's claim kept alive meanwhile; Stopped
-        when the worker must stop first. Every other error passes through."""
-        wait = FIRST_RETRY_SECONDS
-        while True:
-            try:
-                return await step()
-            except Exception as error:
-                failure = classify(error)
-                if not isinstance(failure, Transient):
-                    raise  # the file's (ProcessingError) or ours: the caller's to handle
-                WORKER_DEPENDENCY_WAITS.labels(dependency=failure.dependency).inc()
-                log.warning(
-                    "a dependency is unreachable; retrying",
-                    dependency=failure.dependency,
-                    error=type(error).__name__,
-                    retry_in_seconds=wait,
-                )
-            if await self._stop_requested_within(wait):
-                raise Stopped
-            with contextlib.suppress(Exception):  # Redis may be the one that is down
-                await self.consumer.keep_alive(delivery.message_id)
-            wait = min(wait * 2, MAX_RETRY_SECONDS)
-
-    async def _stop_requested_within(self, seconds: float) -> bool:
-        # The flag is a threading.Event (the processing thread reads it), so
-        # it is waited on in a thread: only while a dependency is down.
-        return await asyncio.to_thread(self.hard_stop.wait, seconds)
+        """`step()`, waited out while a dependency is unreachable, the message's
+        claim kept meanwhile (`worker.waiting`)."""
+        return await retry_while_unreachable(
+            step,
+            keep_claim=lambda: self.consumer.keep_alive(delivery.message_id),
+            hard_stop=self.hard_stop,
+        )
 
     async def _watch(self, job_id: uuid.UUID, message_id: str, flags: StopFlags) -> None:
         """While the job runs: renew the claim and notice a cancellation."""
