@@ -102,11 +102,13 @@ def test_a_default_jwt_secret_in_production_rolls_out_nothing_until_fixed(
         cluster, namespace, NAME, "PolicyCompliant", status="True", reason="Compliant"
     )
     assert condition(resource, "Ready")["reason"] == "Migrating"
-    recovered = [
-        event
-        for event in events_about(cluster, namespace, NAME)
-        if event["reason"] == "PolicyCompliant"
-    ]
+
+    # The Event is posted just after the status is written: wait for it.
+    def recovered_events() -> list[dict[str, Any]]:
+        events = events_about(cluster, namespace, NAME)
+        return [event for event in events if event["reason"] == "PolicyCompliant"]
+
+    recovered = wait_for(recovered_events, timeout=REACTION_SECONDS, message="the Event")
     assert [event["type"] for event in recovered] == ["Normal"]
 
 
